@@ -1,0 +1,78 @@
+# Northwind data platform. The README's two commands are `make synth` and `make test`;
+# every target installs what it needs first, and does nothing when it is already installed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PIPENV_VERSION := 2026.10.3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+# Node 22 from package.json wins over the machine's Node, so jsii and the cdktf CLI use it.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# checkov stays offline: no guideline download from its vendor platform.
+export BC_SKIP_MAPPING := TRUE
+export PYTHONDONTWRITEBYTECODE := 1
+
+PY := pipenv run python
+STAMP_APP := .venv/.synced
+STAMP_POLICY := policy/.venv/.synced
+STAMP_NODE := node_modules/.synced
+
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth diff deploy clean tools
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+tools:
+	@scripts/require-tools
+
+$(STAMP_APP): Pipfile.lock | tools
+	@command -v pipenv >/dev/null || python3 -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@echo "==> installing the application environment (pipenv sync --dev)"
+	@pipenv sync --dev >/dev/null
+	@touch $@
+
+$(STAMP_POLICY): policy/Pipfile.lock | tools
+	@command -v pipenv >/dev/null || python3 -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@echo "==> installing the policy-scan environment (checkov, kept apart from the app)"
+	@cd policy && pipenv sync >/dev/null
+	@touch $@
+
+$(STAMP_NODE): package-lock.json | tools
+	@echo "==> installing the Node toolchain (cdktf CLI, Node 22)"
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+bootstrap: $(STAMP_APP) $(STAMP_POLICY) $(STAMP_NODE) ## Install every environment (idempotent)
+
+synth: bootstrap ## Main job: synthesize every environment and run the policy gate
+	@$(PY) -m scripts.synth
+
+test: bootstrap ## Run the whole test suite with etl/ coverage enforced
+	@$(PY) -m scripts.require_postgres
+	@$(PY) -m pytest --cov --cov-report=term --cov-report=xml
+
+lint: $(STAMP_APP) ## ruff over the whole repository
+	@pipenv run ruff check .
+	@pipenv run ruff format --check .
+
+pipeline: $(STAMP_APP) ## Run the data pipeline end to end on this machine
+	@$(PY) -m scripts.require_postgres
+	@$(PY) -m etl.pipeline
+
+bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (heavy; not a test)
+	@$(PY) -m etl.bench
+
+bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
+	@scripts/bench-synth
+
+diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
+	@cdktf diff "northwind-$(ENV)"
+
+deploy: bootstrap ## cdktf deploy for one environment (CodePipeline runs this after approval)
+	@cdktf deploy "northwind-$(ENV)" --auto-approve
+
+clean: ## Remove generated output (keeps installed environments)
+	@rm -rf cdktf.out .pytest_cache .coverage coverage.xml .local

@@ -1,0 +1,198 @@
+"""The typed definition of one deployment environment.
+
+Every knob a stack needs lives here as validated data; constructs receive the values, never the
+environment's name, so nothing deep in a stack asks "which environment am I in?".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# CloudWatch Logs accepts only these retention periods (days).
+CLOUDWATCH_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+class Tier(StrEnum):
+    """How critical an environment is; production carries stricter mandatory settings."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class NatStrategy(StrEnum):
+    """How private subnets reach the internet: one shared NAT gateway, or one per AZ for resilience."""
+
+    SINGLE = "single"
+    PER_AZ = "per_az"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateBackend(_Section):
+    """Where Terraform keeps this environment's state (S3, encrypted) and its lock (DynamoDB)."""
+
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
+    region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
+
+
+class Tags(_Section):
+    """Mandatory cost and ownership tags applied to every resource through the provider's default tags."""
+
+    owner: Annotated[str, Field(min_length=2, pattern=r"^[a-z0-9-]+$")]
+    cost_center: Annotated[str, Field(min_length=2, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class Network(_Section):
+    """VPC shape: CIDR, how many AZs, the NAT strategy and flow-log retention."""
+
+    vpc_cidr: ipaddress.IPv4Network
+    az_count: Annotated[int, Field(ge=2, le=3)] = 2
+    nat_strategy: NatStrategy = NatStrategy.SINGLE
+    flow_log_retention_days: int = 90
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_size(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not 16 <= cidr.prefixlen <= 20:
+            raise ValueError(f"{cidr} must be between a /16 and a /20 to hold 3 tiers of subnets in 3 AZs")
+        if not cidr.is_private:
+            raise ValueError(f"{cidr} is not a private (RFC 1918) range")
+        return cidr
+
+
+class Compute(_Section):
+    """The analytics service's EC2 Auto Scaling tier."""
+
+    instance_type: str = "t3.small"
+    min_size: Annotated[int, Field(ge=1)] = 1
+    max_size: Annotated[int, Field(ge=1)] = 2
+    target_cpu_percent: Annotated[int, Field(ge=10, le=90)] = 60
+    health_check_path: str = "/health"
+    service_port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Compute:
+        if self.max_size < self.min_size:
+            raise ValueError(f"max_size ({self.max_size}) is below min_size ({self.min_size})")
+        return self
+
+
+class Database(_Section):
+    """The RDS PostgreSQL serving database."""
+
+    instance_class: str = "db.t4g.medium"
+    engine_version: str = "16.6"
+    allocated_storage_gib: Annotated[int, Field(ge=20)] = 20
+    max_allocated_storage_gib: Annotated[int, Field(ge=20)] = 100
+    multi_az: bool = False
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+    deletion_protection: bool = False
+    performance_insights_retention_days: int = 7
+    monitoring_interval_seconds: int = 60
+
+
+class DataLake(_Section):
+    """Lake retention: storage-class transitions and expiry, from the environment's data policy."""
+
+    raw_transition_to_ia_days: Annotated[int, Field(ge=30)] = 30
+    raw_transition_to_glacier_days: Annotated[int, Field(ge=60)] = 90
+    quarantine_expiry_days: Annotated[int, Field(ge=1)] = 90
+    noncurrent_version_expiry_days: Annotated[int, Field(ge=1)] = 30
+    access_log_expiry_days: Annotated[int, Field(ge=1)] = 365
+    replicate_critical_zones: bool = False
+    replica_region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-1"
+
+
+class Backup(_Section):
+    """AWS Backup plan for the database and the critical buckets."""
+
+    daily_retention_days: Annotated[int, Field(ge=1)] = 7
+    monthly_retention_days: Annotated[int, Field(ge=30)] = 90
+
+
+class Alarms(_Section):
+    """Alarm thresholds; the alarms themselves are the same in every environment."""
+
+    rds_cpu_percent: Annotated[int, Field(ge=1, le=100)] = 80
+    rds_free_storage_gib: Annotated[int, Field(ge=1)] = 5
+    rds_max_connections: Annotated[int, Field(ge=1)] = 80
+    alb_5xx_per_5_minutes: Annotated[int, Field(ge=1)] = 10
+    glue_job_timeout_minutes: Annotated[int, Field(ge=1)] = 60
+    alert_email: str | None = None
+
+
+class EnvironmentConfig(_Section):
+    """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""
+
+    name: Annotated[str, Field(pattern=ENVIRONMENT_NAME.pattern)]
+    tier: Tier
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
+    region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
+    deploy_role_name: Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,64}$")] = "northwind-terraform-deploy"
+    log_retention_days: int = 30
+    allow_data_destruction: bool = False
+    tags: Tags
+    state: StateBackend
+    network: Network
+    compute: Compute = Compute()
+    database: Database = Database()
+    data_lake: DataLake = DataLake()
+    backup: Backup = Backup()
+    alarms: Alarms = Alarms()
+
+    @property
+    def deploy_role_arn(self) -> str:
+        """The role Terraform assumes in this environment's account."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+
+    @property
+    def stack_name(self) -> str:
+        """Stable stack name; renaming it would orphan the environment's state."""
+        return f"northwind-{self.name}"
+
+    @model_validator(mode="after")
+    def _retention_values(self) -> EnvironmentConfig:
+        for label, days in (
+            ("log_retention_days", self.log_retention_days),
+            ("network.flow_log_retention_days", self.network.flow_log_retention_days),
+        ):
+            if days not in CLOUDWATCH_RETENTION_DAYS:
+                allowed = ", ".join(str(d) for d in sorted(CLOUDWATCH_RETENTION_DAYS))
+                raise ValueError(f"{label}={days} is not a CloudWatch retention; use one of {allowed}")
+        return self
+
+    @model_validator(mode="after")
+    def _production_guardrails(self) -> EnvironmentConfig:
+        if self.tier is not Tier.PRODUCTION:
+            return self
+        problems = []
+        if not self.database.multi_az:
+            problems.append("database.multi_az must be true")
+        if not self.database.deletion_protection:
+            problems.append("database.deletion_protection must be true")
+        if self.database.backup_retention_days < 14:
+            problems.append("database.backup_retention_days must be at least 14")
+        if self.network.az_count < 3:
+            problems.append("network.az_count must be 3")
+        if self.network.nat_strategy is not NatStrategy.PER_AZ:
+            problems.append("network.nat_strategy must be per_az")
+        if self.compute.min_size < 2:
+            problems.append("compute.min_size must be at least 2")
+        if self.allow_data_destruction:
+            problems.append("allow_data_destruction must be false")
+        if problems:
+            raise ValueError("a production environment requires: " + "; ".join(problems))
+        return self

@@ -1,0 +1,105 @@
+"""The encryption construct: a KMS key per purpose."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from modules.encryption.props import EncryptionProps, KeyPurpose
+from modules.policy import Statement, policy_json
+
+# Key administration without the ability to use the key for data (AWS's "key administrators" statement,
+# spelled out so that no principal holds kms:*).
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
+    """The key policy: administrators manage, the purpose's services use, nobody else gets anything."""
+    account_root = f"arn:aws:iam::{props.account_id}:root"
+    statements = [
+        Statement(
+            sid="KeyAdministration",
+            actions=KEY_ADMIN_ACTIONS,
+            principals={"AWS": list(props.key_admin_role_arns)},
+        )
+    ]
+    if purpose.via_services:
+        statements.append(
+            Statement(
+                sid="UseThroughServicesInThisAccount",
+                actions=(*KEY_USE_ACTIONS, "kms:CreateGrant"),
+                principals={"AWS": account_root},
+                conditions={
+                    "StringEquals": {"kms:CallerAccount": props.account_id},
+                    "StringLike": {
+                        "kms:ViaService": [f"{svc}.{props.region}.amazonaws.com" for svc in purpose.via_services]
+                    },
+                },
+            )
+        )
+    for service in purpose.service_principals:
+        statements.append(
+            Statement(
+                sid=f"UseBy{service.capitalize()}Service",
+                actions=KEY_USE_ACTIONS,
+                principals={"Service": f"{service}.{props.region}.amazonaws.com"},
+                conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
+            )
+        )
+    return policy_json(statements)
+
+
+class Encryption(Construct):
+    """One rotating customer-managed key per purpose, each with an alias ``alias/<prefix>-<purpose>``.
+
+    Exposes ``keys`` (purpose -> ``KmsKey``) and ``key_arn(purpose)``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: EncryptionProps) -> None:
+        super().__init__(scope, construct_id)
+        self.keys: dict[str, KmsKey] = {}
+        for purpose in props.purposes:
+            key = KmsKey(
+                self,
+                f"{purpose.name}-key",
+                description=f"{props.name_prefix}: {purpose.description}",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=props.deletion_window_days,
+                policy=key_policy(props, purpose),
+                tags={"purpose": purpose.name},
+            )
+            KmsAlias(self, f"{purpose.name}-alias", name=f"alias/{props.name_prefix}-{purpose.name}", target_key_id=key.key_id)
+            self.keys[purpose.name] = key
+
+    def key_arn(self, purpose: str) -> str:
+        """ARN of the key for ``purpose``; a clear error names the purposes that exist."""
+        if purpose not in self.keys:
+            raise KeyError(f"no key for purpose {purpose!r}; known: {', '.join(sorted(self.keys))}")
+        return self.keys[purpose].arn

@@ -1,0 +1,55 @@
+"""Props of the encryption construct."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KeyPurpose:
+    """What one customer-managed key protects and which AWS services may use it.
+
+    ``via_services`` are service prefixes (``s3``, ``rds``) through which principals of the account may use
+    the key, subject to their own IAM policies; ``service_principals`` may use it directly (CloudWatch Logs
+    encrypts log groups itself).
+    """
+
+    name: str
+    description: str
+    via_services: tuple[str, ...] = ()
+    service_principals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EncryptionProps:
+    """Inputs of ``Encryption``.
+
+    Attributes:
+        name_prefix: ``northwind-<env>``; aliases become ``alias/<name_prefix>-<purpose>``.
+        account_id: the environment's AWS account.
+        region: the environment's region (service principals and via-service conditions are regional).
+        key_admin_role_arns: the only principals given key administration; nobody gets ``kms:*``.
+        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets).
+        deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
+    """
+
+    name_prefix: str
+    account_id: str
+    region: str
+    key_admin_role_arns: tuple[str, ...]
+    purposes: tuple[KeyPurpose, ...] = field(default_factory=lambda: DEFAULT_PURPOSES)
+    deletion_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not self.key_admin_role_arns:
+            raise ValueError("EncryptionProps.key_admin_role_arns: at least one key administrator is required")
+        if not 7 <= self.deletion_window_days <= 30:
+            raise ValueError("EncryptionProps.deletion_window_days must be between 7 and 30")
+
+
+DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
+    KeyPurpose("lake", "Data lake objects, Glue catalog and job outputs", via_services=("s3", "glue")),
+    KeyPurpose("database", "RDS PostgreSQL storage, snapshots and Performance Insights", via_services=("rds",)),
+    KeyPurpose("logs", "CloudWatch log groups and alert topics", service_principals=("logs", "sns")),
+    KeyPurpose("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
+)

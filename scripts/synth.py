@@ -1,0 +1,107 @@
+"""The main job: synthesize every environment's stack, run the policy gate, print a per-stack summary.
+
+    python -m scripts.synth [--env NAME] [--outdir cdktf.out]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_environments
+from scripts.policy_gate import GateResult, PolicyGateError, run_gate
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+console = Console(highlight=False, width=int(os.environ.get("COLUMNS", "140")))
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _count_resources(stack_file: Path) -> int:
+    config = json.loads(stack_file.read_text(encoding="utf-8"))
+    return sum(len(by_name) for by_name in config.get("resource", {}).values())
+
+
+def _summary(result: GateResult, stack_files: dict[str, Path]) -> Table:
+    table = Table(title="Synthesized stacks and the policy gate")
+    for column in ("stack", "resources", "checks passed", "failed", "suppressed", "output"):
+        table.add_column(column, justify="right" if column in {"resources", "checks passed", "failed", "suppressed"} else "left")
+    for env, stack_file in stack_files.items():
+        verdict = result.stacks[env]
+        failed = len(verdict.failed) + len(verdict.parsing_errors)
+        table.add_row(
+            stack_file.parent.name,
+            str(_count_resources(stack_file)),
+            str(verdict.passed),
+            f"[red]{failed}[/]" if failed else "0",
+            str(len(verdict.suppressed)),
+            str(stack_file.relative_to(REPO_ROOT) if stack_file.is_relative_to(REPO_ROOT) else stack_file),
+        )
+    return table
+
+
+@app.command()
+def main(
+    env: Annotated[str | None, typer.Option(help="Synthesize one environment only (default: all).")] = None,
+    outdir: Annotated[Path, typer.Option(help="Where the Terraform JSON goes.")] = REPO_ROOT / "cdktf.out",
+    definitions: Annotated[Path, typer.Option(help="Folder of environment definitions.")] = DEFINITIONS_DIR,
+) -> None:
+    """Synthesize, scan and summarize; exit 1 when the gate fails, 2 on a usage or definition error."""
+    started = time.monotonic()
+    try:
+        environments = load_environments(definitions)
+    except EnvironmentDefinitionError as error:
+        _fail(f"environment definitions are invalid:\n{error}")
+    if env is not None:
+        if env not in environments:
+            _fail(f"unknown environment {env!r}; choose one of: {', '.join(sorted(environments))}")
+        environments = {env: environments[env]}
+
+    console.print(f"==> loading the AWS provider bindings and synthesizing {len(environments)} stack(s) ...")
+    from main import build_app  # the provider import is the slow part: only after validation
+
+    shutil.rmtree(outdir / "stacks", ignore_errors=True)
+    build_app(environments, outdir).synth()
+    synth_seconds = time.monotonic() - started
+    stack_files = {name: outdir / "stacks" / cfg.stack_name / "cdk.tf.json" for name, cfg in environments.items()}
+    console.print(f"    synthesized in {synth_seconds:.1f} s")
+
+    console.print("==> policy gate: checkov (terraform_json, offline) with policy/suppressions.yaml ...")
+    try:
+        result = run_gate(outdir / "stacks", {cfg.stack_name: name for name, cfg in environments.items()})
+    except PolicyGateError as error:
+        _fail(str(error))
+    console.print(_summary(result, stack_files))
+
+    for verdict in result.stacks.values():
+        for finding in verdict.failed:
+            console.print(f"[red]FAILED[/] {finding.environment}: {finding.check} on {finding.resource} — {finding.name}")
+        for path in verdict.parsing_errors:
+            console.print(f"[red]PARSING ERROR[/] {verdict.environment}: {path}")
+    for suppression, env_name in result.stale_suppressions:
+        console.print(
+            f"[red]STALE SUPPRESSION[/] {suppression.check} on {suppression.resource} in {env_name} matches no "
+            "finding; remove it from policy/suppressions.yaml"
+        )
+    elapsed = time.monotonic() - started
+    if not result.ok:
+        console.print(f"[bold red]policy gate FAILED[/] after {elapsed:.1f} s")
+        raise typer.Exit(1)
+    console.print(f"[bold green]policy gate passed[/]: {len(stack_files)} stack(s) in {elapsed:.1f} s; output in {outdir}")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,34 @@
+"""Fixtures shared by every kind of test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+SAMPLE_DATA = REPO_ROOT.parent / "shared" / "sample-data" / "northwind"
+
+
+@pytest.fixture(scope="session")
+def northwind_sample_dir() -> Path:
+    """The real Northwind CSV export kept beside the repository (shared/sample-data/northwind)."""
+    if not SAMPLE_DATA.is_dir():
+        pytest.fail(f"Northwind sample data not found at {SAMPLE_DATA}; clone the repository beside shared/")
+    return SAMPLE_DATA
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession for the whole test session, configured like the Glue 5.0 runtime."""
+    from etl.spark import build_local_session
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = build_local_session(app_name="northwind-tests", shuffle_partitions=2)
+    yield session
+    session.stop()

@@ -1,0 +1,73 @@
+"""Synthesize every environment once per test session; infrastructure tests read the JSON.
+
+Importing the AWS provider costs most of a synth, so the app is built and synthesized a single time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+# Node 22 from package.json, so jsii starts faster and quietly.
+os.environ["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    """One synthesized stack: its Terraform JSON and lookups over it."""
+
+    name: str
+    path: Path
+    config: dict
+
+    def resources(self, resource_type: str) -> dict[str, dict]:
+        """Resources of one type, keyed by their Terraform name."""
+        return self.config.get("resource", {}).get(resource_type, {})
+
+    def one(self, resource_type: str) -> dict:
+        found = self.resources(resource_type)
+        assert len(found) == 1, f"expected one {resource_type} in {self.name}, found {sorted(found)}"
+        return next(iter(found.values()))
+
+    def all_resources(self):
+        """(type, name, config) for every resource in the stack."""
+        for resource_type, by_name in self.config.get("resource", {}).items():
+            for name, body in by_name.items():
+                yield resource_type, name, body
+
+
+def synthesize(environments, outdir: Path) -> dict[str, SynthesizedStack]:
+    """Build and synthesize the app for ``environments`` into ``outdir``."""
+    from main import build_app
+
+    build_app(environments, outdir).synth()
+    stacks = {}
+    for env in environments.values():
+        path = outdir / "stacks" / env.stack_name / "cdk.tf.json"
+        stacks[env.name] = SynthesizedStack(env.stack_name, path, json.loads(path.read_text()))
+    return stacks
+
+
+@pytest.fixture(scope="session")
+def environments():
+    from environments import load_environments
+
+    return load_environments()
+
+
+@pytest.fixture(scope="session")
+def synthesized(environments, tmp_path_factory) -> dict[str, SynthesizedStack]:
+    """Every environment's synthesized stack, keyed by environment name."""
+    return synthesize(environments, tmp_path_factory.mktemp("cdktf.out"))
+
+
+@pytest.fixture(scope="session", params=["dev", "stage", "prod"])
+def stack(request, synthesized) -> SynthesizedStack:
+    """Each shipped environment's stack in turn."""
+    return synthesized[request.param]

@@ -1,0 +1,122 @@
+"""Environment definitions: validation when loaded, with errors that name the environment and the field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from environments import (
+    DEFINITIONS_DIR,
+    EnvironmentDefinitionError,
+    NatStrategy,
+    Tier,
+    load_environment,
+    load_environments,
+)
+
+
+def _copy_definitions(tmp_path: Path) -> Path:
+    for path in DEFINITIONS_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def _edit(directory: Path, name: str, change) -> None:
+    path = directory / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_the_three_shipped_environments_load(environments):
+    assert sorted(environments) == ["dev", "prod", "stage"]
+    assert {env.region for env in environments.values()} == {"eu-west-2"}
+
+
+def test_production_runs_three_azs_with_a_nat_gateway_each(environments):
+    prod = environments["prod"]
+    assert prod.tier is Tier.PRODUCTION
+    assert prod.network.az_count == 3
+    assert prod.network.nat_strategy is NatStrategy.PER_AZ
+    assert prod.database.multi_az and prod.database.deletion_protection
+
+
+def test_each_environment_has_its_own_state_bucket_and_lock_table(environments):
+    buckets = {env.state.bucket for env in environments.values()}
+    tables = {env.state.lock_table for env in environments.values()}
+    assert len(buckets) == len(tables) == len(environments)
+
+
+def test_overlapping_cidrs_between_environments_are_refused(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "stage", lambda d: d["network"].update(vpc_cidr="10.10.128.0/18"))
+    with pytest.raises(EnvironmentDefinitionError, match=r"stage\.yaml: network\.vpc_cidr: .*overlaps dev"):
+        load_environments(directory)
+
+
+def test_production_without_multi_az_or_deletion_protection_is_refused(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "prod", lambda d: d["database"].update(multi_az=False, deletion_protection=False))
+    with pytest.raises(EnvironmentDefinitionError) as caught:
+        load_environments(directory)
+    message = str(caught.value)
+    assert message.startswith("prod.yaml:")
+    assert "database.multi_az must be true" in message
+    assert "database.deletion_protection must be true" in message
+
+
+def test_unknown_keys_are_refused_with_the_field_named(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", lambda d: d["network"].update(vpc_cidrs="10.99.0.0/16"))
+    with pytest.raises(EnvironmentDefinitionError, match=r"dev\.yaml: network\.vpc_cidrs: unknown key"):
+        load_environments(directory)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("account_id", "12345", r"dev\.yaml: account_id: String should match pattern"),
+        ("region", "london", r"dev\.yaml: region: String should match pattern"),
+        ("log_retention_days", 42, r"log_retention_days=42 is not a CloudWatch retention"),
+        ("tier", "experimental", r"dev\.yaml: tier: Input should be 'development', 'staging' or 'production'"),
+    ],
+)
+def test_malformed_values_are_refused_with_the_field_named(tmp_path, field, value, expected):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", lambda d: d.update({field: value}))
+    with pytest.raises(EnvironmentDefinitionError, match=expected):
+        load_environments(directory)
+
+
+def test_a_public_vpc_range_is_refused(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", lambda d: d["network"].update(vpc_cidr="8.8.0.0/16"))
+    with pytest.raises(EnvironmentDefinitionError, match="not a private"):
+        load_environments(directory)
+
+
+def test_the_name_inside_a_definition_must_match_its_file(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", lambda d: d.update(name="qa"))
+    with pytest.raises(EnvironmentDefinitionError, match=r"dev\.yaml: name: must equal the file name 'dev'"):
+        load_environments(directory)
+
+
+def test_a_definition_that_is_not_yaml_is_reported_by_file(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    (directory / "dev.yaml").write_text("name: dev\n  bad indentation: [")
+    with pytest.raises(EnvironmentDefinitionError, match=r"dev\.yaml: not valid YAML"):
+        load_environments(directory)
+
+
+def test_an_unknown_environment_name_lists_the_known_ones():
+    with pytest.raises(EnvironmentDefinitionError, match="unknown environment 'qa'; choose one of: dev, prod, stage"):
+        load_environment("qa")
+
+
+def test_an_empty_definitions_folder_is_reported(tmp_path):
+    with pytest.raises(EnvironmentDefinitionError, match=r"no environment definitions \(\*\.yaml\)"):
+        load_environments(tmp_path)

@@ -1,0 +1,30 @@
+"""The main job's command line: user mistakes end in one clear line and a usage exit code, no trace."""
+
+from __future__ import annotations
+
+import shutil
+
+from typer.testing import CliRunner
+
+from environments import DEFINITIONS_DIR
+from scripts.synth import app
+
+runner = CliRunner()
+
+
+def test_a_wrong_environment_name_is_one_line_naming_the_choices():
+    result = runner.invoke(app, ["--env", "prd"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: unknown environment 'prd'; choose one of: dev, prod, stage"
+    assert "Traceback" not in result.output
+
+
+def test_a_malformed_definition_names_the_file_and_field(tmp_path):
+    for path in DEFINITIONS_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    broken = (tmp_path / "stage.yaml").read_text().replace('account_id: "222222222222"', 'account_id: "2222"')
+    (tmp_path / "stage.yaml").write_text(broken)
+    result = runner.invoke(app, ["--definitions", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "stage.yaml: account_id: String should match pattern" in result.output
+    assert "Traceback" not in result.output
