@@ -14,6 +14,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # checkov stays offline: no guideline download from its vendor platform.
 export BC_SKIP_MAPPING := TRUE
 export PYTHONDONTWRITEBYTECODE := 1
+# The cdktf CLI and Terraform stay offline: no version check-ins or telemetry.
+export CHECKPOINT_DISABLE := 1
 
 PY := pipenv run python
 STAMP_APP := .venv/.synced
@@ -48,9 +50,10 @@ $(STAMP_NODE): package-lock.json | tools
 bootstrap: $(STAMP_APP) $(STAMP_POLICY) $(STAMP_NODE) ## Install every environment (idempotent)
 
 synth: bootstrap ## Main job: synthesize every environment and run the policy gate
-	@$(PY) -m scripts.synth
+	@$(PY) -m scripts.synth $(if $(ENV),--env $(ENV))
 
 test: bootstrap ## Run the whole test suite with etl/ coverage enforced
+	@scripts/require-tools java
 	@$(PY) -m scripts.require_postgres
 	@$(PY) -m pytest --cov --cov-report=term --cov-report=xml
 
@@ -59,20 +62,22 @@ lint: $(STAMP_APP) ## ruff over the whole repository
 	@pipenv run ruff format --check .
 
 pipeline: $(STAMP_APP) ## Run the data pipeline end to end on this machine
+	@scripts/require-tools java
 	@$(PY) -m scripts.require_postgres
 	@$(PY) -m etl.pipeline
 
 bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (heavy; not a test)
+	@scripts/require-tools java
 	@$(PY) -m etl.bench
 
 bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 	@scripts/bench-synth
 
 diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
-	@cdktf diff "northwind-$(ENV)"
+	@stack=$$($(PY) -m environments "$(ENV)") && cdktf diff "$$stack"
 
 deploy: bootstrap ## cdktf deploy for one environment (CodePipeline runs this after approval)
-	@cdktf deploy "northwind-$(ENV)" --auto-approve
+	@stack=$$($(PY) -m environments "$(ENV)") && cdktf deploy "$$stack" --auto-approve
 
 clean: ## Remove generated output (keeps installed environments)
 	@rm -rf cdktf.out .pytest_cache .coverage coverage.xml .local

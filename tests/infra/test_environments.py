@@ -120,3 +120,12 @@ def test_an_unknown_environment_name_lists_the_known_ones():
 def test_an_empty_definitions_folder_is_reported(tmp_path):
     with pytest.raises(EnvironmentDefinitionError, match=r"no environment definitions \(\*\.yaml\)"):
         load_environments(tmp_path)
+
+
+def test_the_environments_command_names_a_stack_or_refuses_in_one_line(capsys):
+    from environments.__main__ import main
+
+    assert main(["prod"]) == 0
+    assert capsys.readouterr().out.strip() == "northwind-prod"
+    assert main(["prd"]) == 2
+    assert capsys.readouterr().err.strip() == "error: unknown environment 'prd'; choose one of: dev, prod, stage"
