@@ -1,6 +1,6 @@
 """Validate the environment definitions; with a name, check it exists and print its stack name.
 
-    python -m environments [NAME]
+python -m environments [NAME]
 """
 
 from __future__ import annotations

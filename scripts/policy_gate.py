@@ -92,9 +92,7 @@ class GateResult:
 
     @property
     def ok(self) -> bool:
-        return not self.stale_suppressions and all(
-            not s.failed and not s.parsing_errors for s in self.stacks.values()
-        )
+        return not self.stale_suppressions and all(not s.failed and not s.parsing_errors for s in self.stacks.values())
 
 
 def run_checkov(stacks_dir: Path, checkov: Path = CHECKOV) -> list[dict]:
@@ -131,9 +129,7 @@ def _environment_of(file_path: str, stack_environments: dict[str, str]) -> str:
 def resource_types(stack_config: dict) -> dict[str, str]:
     """Logical id -> resource type for one synthesized stack."""
     return {
-        name: resource_type
-        for resource_type, by_name in stack_config.get("resource", {}).items()
-        for name in by_name
+        name: resource_type for resource_type, by_name in stack_config.get("resource", {}).items() for name in by_name
     }
 
 

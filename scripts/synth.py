@@ -1,6 +1,6 @@
 """The main job: synthesize every environment's stack, run the policy gate, print a per-stack summary.
 
-    python -m scripts.synth [--env NAME] [--outdir cdktf.out]
+python -m scripts.synth [--env NAME] [--outdir cdktf.out]
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ def _count_resources(stack_file: Path) -> int:
 def _summary(result: GateResult, stack_files: dict[str, Path]) -> Table:
     table = Table(title="Synthesized stacks and the policy gate")
     for column in ("stack", "resources", "checks passed", "failed", "suppressed", "output"):
-        table.add_column(column, justify="right" if column in {"resources", "checks passed", "failed", "suppressed"} else "left")
+        table.add_column(
+            column,
+            justify="right" if column in {"resources", "checks passed", "failed", "suppressed"} else "left",
+        )
     for env, stack_file in stack_files.items():
         verdict = result.stacks[env]
         failed = len(verdict.failed) + len(verdict.parsing_errors)
@@ -88,7 +91,9 @@ def main(
 
     for verdict in result.stacks.values():
         for finding in verdict.failed:
-            console.print(f"[red]FAILED[/] {finding.environment}: {finding.check} on {finding.resource} — {finding.name}")
+            console.print(
+                f"[red]FAILED[/] {finding.environment}: {finding.check} on {finding.resource} — {finding.name}"
+            )
         for path in verdict.parsing_errors:
             console.print(f"[red]PARSING ERROR[/] {verdict.environment}: {path}")
     for suppression, env_name in result.stale_suppressions:
@@ -100,7 +105,9 @@ def main(
     if not result.ok:
         console.print(f"[bold red]policy gate FAILED[/] after {elapsed:.1f} s")
         raise typer.Exit(1)
-    console.print(f"[bold green]policy gate passed[/]: {len(stack_files)} stack(s) in {elapsed:.1f} s; output in {outdir}")
+    console.print(
+        f"[bold green]policy gate passed[/]: {len(stack_files)} stack(s) in {elapsed:.1f} s; output in {outdir}"
+    )
 
 
 if __name__ == "__main__":

@@ -95,7 +95,12 @@ class Encryption(Construct):
                 policy=key_policy(props, purpose),
                 tags={"purpose": purpose.name},
             )
-            KmsAlias(self, f"{purpose.name}-alias", name=f"alias/{props.name_prefix}-{purpose.name}", target_key_id=key.key_id)
+            KmsAlias(
+                self,
+                f"{purpose.name}-alias",
+                name=f"alias/{props.name_prefix}-{purpose.name}",
+                target_key_id=key.key_id,
+            )
             self.keys[purpose.name] = key
 
     def key_arn(self, purpose: str) -> str:

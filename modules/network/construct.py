@@ -54,13 +54,9 @@ class Network(Construct):
         self.data_subnets = self._subnets("data", plan.data)
 
         private_route_tables = self._routing()
-        data_route_table = RouteTable(
-            self, "data-rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name_prefix}-data"}
-        )
+        data_route_table = RouteTable(self, "data-rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name_prefix}-data"})
         for index, subnet in enumerate(self.data_subnets):
-            RouteTableAssociation(
-                self, f"data-rta-{index}", subnet_id=subnet.id, route_table_id=data_route_table.id
-            )
+            RouteTableAssociation(self, f"data-rta-{index}", subnet_id=subnet.id, route_table_id=data_route_table.id)
         self._flow_logs()
         self._endpoints([*(rt.id for rt in private_route_tables), data_route_table.id])
 
@@ -82,7 +78,13 @@ class Network(Construct):
         prefix = self.props.name_prefix
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-igw"})
         public_rt = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-public"})
-        Route(self, "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+        Route(
+            self,
+            "public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+        )
         for index, subnet in enumerate(self.public_subnets):
             RouteTableAssociation(self, f"public-rta-{index}", subnet_id=subnet.id, route_table_id=public_rt.id)
 
@@ -104,11 +106,20 @@ class Network(Construct):
         route_tables = []
         for index, subnet in enumerate(self.application_subnets):
             rt = RouteTable(
-                self, f"application-rt-{index}", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-application-{index}"}
+                self,
+                f"application-rt-{index}",
+                vpc_id=self.vpc.id,
+                tags={"Name": f"{prefix}-application-{index}"},
             )
             # Each AZ leaves through its own NAT gateway when there is one per AZ.
             nat = nat_gateways[index % len(nat_gateways)]
-            Route(self, f"application-default-{index}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
+            Route(
+                self,
+                f"application-default-{index}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
+            )
             RouteTableAssociation(self, f"application-rta-{index}", subnet_id=subnet.id, route_table_id=rt.id)
             route_tables.append(rt)
         return route_tables

@@ -16,7 +16,16 @@ class NatMode(StrEnum):
 
 # Interface endpoints keep AWS API traffic of private workloads off the internet. ssmmessages and
 # ec2messages let Session Manager reach instances that have no SSH.
-DEFAULT_INTERFACE_ENDPOINTS = ("glue", "secretsmanager", "kms", "logs", "sts", "ssm", "ssmmessages", "ec2messages")
+DEFAULT_INTERFACE_ENDPOINTS = (
+    "glue",
+    "secretsmanager",
+    "kms",
+    "logs",
+    "sts",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+)
 
 
 @dataclass(frozen=True)

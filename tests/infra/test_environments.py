@@ -81,7 +81,11 @@ def test_unknown_keys_are_refused_with_the_field_named(tmp_path):
         ("account_id", "12345", r"dev\.yaml: account_id: String should match pattern"),
         ("region", "london", r"dev\.yaml: region: String should match pattern"),
         ("log_retention_days", 42, r"log_retention_days=42 is not a CloudWatch retention"),
-        ("tier", "experimental", r"dev\.yaml: tier: Input should be 'development', 'staging' or 'production'"),
+        (
+            "tier",
+            "experimental",
+            r"dev\.yaml: tier: Input should be 'development', 'staging' or 'production'",
+        ),
     ],
 )
 def test_malformed_values_are_refused_with_the_field_named(tmp_path, field, value, expected):

@@ -52,7 +52,9 @@ def test_in_production_each_application_subnet_leaves_through_its_own_nat(synthe
 
 
 def test_data_subnets_have_no_route_to_the_internet(stack):
-    data_tables = [name for name, rt in stack.resources("aws_route_table").items() if rt["tags"]["Name"].endswith("-data")]
+    data_tables = [
+        name for name, rt in stack.resources("aws_route_table").items() if rt["tags"]["Name"].endswith("-data")
+    ]
     assert len(data_tables) == 1
     routes_from_data = [
         route for route in stack.resources("aws_route").values() if data_tables[0] in route["route_table_id"]

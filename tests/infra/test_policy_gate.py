@@ -70,7 +70,9 @@ def test_an_unsuppressed_failed_check_fails_the_gate_with_its_typed_address():
 
 
 def test_a_suppression_applies_only_to_its_check_address_and_environments():
-    suppression = Suppression(check="CKV_AWS_18", resource="aws_s3_bucket.bucket_1", environments=("dev",), reason=REASON)
+    suppression = Suppression(
+        check="CKV_AWS_18", resource="aws_s3_bucket.bucket_1", environments=("dev",), reason=REASON
+    )
     report = _report(("CKV_AWS_18", "bucket_1", "northwind-dev"), ("CKV_AWS_18", "bucket_1", "northwind-stage"))
     result = evaluate(report, TWO_STACKS, (suppression,), TYPES)
     assert len(result.stacks["dev"].suppressed) == 1 and not result.stacks["dev"].failed
@@ -79,7 +81,9 @@ def test_a_suppression_applies_only_to_its_check_address_and_environments():
 
 
 def test_a_suppression_that_matches_nothing_fails_the_gate():
-    suppression = Suppression(check="CKV_AWS_21", resource="aws_s3_bucket.bucket_1", environments=("dev",), reason=REASON)
+    suppression = Suppression(
+        check="CKV_AWS_21", resource="aws_s3_bucket.bucket_1", environments=("dev",), reason=REASON
+    )
     result = evaluate(_report(), TWO_STACKS, (suppression,), TYPES)
     assert result.stale_suppressions == [(suppression, "dev")]
     assert not result.ok

@@ -24,15 +24,15 @@ DATA_STORES = {
 @cache
 def is_taggable(resource_type: str) -> bool:
     module = importlib.import_module(f"cdktf_cdktf_provider_aws.{resource_type.removeprefix('aws_')}")
-    classes = [
-        value for value in vars(module).values() if getattr(value, "TF_RESOURCE_TYPE", None) == resource_type
-    ]
+    classes = [value for value in vars(module).values() if getattr(value, "TF_RESOURCE_TYPE", None) == resource_type]
     assert classes, f"no provider class found for {resource_type}"
     return hasattr(classes[0], "tags_all")
 
 
 def _effective_tags(stack, body: dict) -> dict[str, str]:
-    (provider,) = [p for p in stack.config["provider"]["aws"] if "alias" not in p] or stack.config["provider"]["aws"][:1]
+    # A resource uses the default provider unless it names an alias ("aws.replica").
+    alias = body.get("provider", "aws").partition(".")[2] or None
+    (provider,) = [p for p in stack.config["provider"]["aws"] if p.get("alias") == alias]
     defaults = provider.get("default_tags", [{}])[0].get("tags", {})
     return {**defaults, **body.get("tags", {})}
 
