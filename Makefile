@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend diff deploy clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (hea
 
 bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 	@scripts/bench-synth
+
+state-backend: $(STAMP_APP) ## Create or verify one environment's state bucket and lock table: make state-backend ENV=dev
+	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
 diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
 	@stack=$$($(PY) -m environments "$(ENV)") && cdktf diff "$$stack"
