@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend wheelhouse diff deploy clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,12 @@ bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 state-backend: $(STAMP_APP) ## Create or verify one environment's state bucket and lock table: make state-backend ENV=dev
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
+wheelhouse: $(STAMP_APP) ## Build the analytics service's release wheelhouse (dist/wheelhouse) with locked versions
+	@mkdir -p .local dist
+	@pipenv requirements | sed -E "s/\[[^]]*\]//" | grep -v "^-" > .local/constraints.txt
+	@rm -rf dist/wheelhouse && pipenv run pip wheel --quiet ./api uvicorn -c .local/constraints.txt -w dist/wheelhouse
+	@echo "wheelhouse: $$(ls dist/wheelhouse | wc -l) wheels in dist/wheelhouse; upload to s3://<artifacts bucket>/services/northwind-analytics/<version>/"
+
 diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
 	@stack=$$($(PY) -m environments "$(ENV)") && cdktf diff "$$stack"
 
@@ -83,4 +89,4 @@ deploy: bootstrap ## cdktf deploy for one environment (CodePipeline runs this af
 	@stack=$$($(PY) -m environments "$(ENV)") && cdktf deploy "$$stack" --auto-approve
 
 clean: ## Remove generated output (keeps installed environments)
-	@rm -rf cdktf.out .pytest_cache .coverage coverage.xml .local
+	@rm -rf cdktf.out .pytest_cache .coverage coverage.xml dist
