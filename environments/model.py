@@ -74,14 +74,27 @@ class Network(_Section):
 
 
 class Compute(_Section):
-    """The analytics service's EC2 Auto Scaling tier."""
+    """The analytics service's EC2 Auto Scaling tier behind an internet-facing load balancer.
+
+    ``certificate_arn`` is the ACM certificate of the service's public name, issued and validated outside this
+    stack (docs/adr/0022-compute-tier-behind-an-https-load-balancer.md). ``service_package``,
+    ``service_version`` and ``service_app`` say what the instances install from the artifacts wheelhouse and
+    run; changing the version rolls the fleet through an instance refresh.
+    """
 
     instance_type: str = "t3.small"
     min_size: Annotated[int, Field(ge=1)] = 1
     max_size: Annotated[int, Field(ge=1)] = 2
     target_cpu_percent: Annotated[int, Field(ge=10, le=90)] = 60
-    health_check_path: str = "/health"
+    health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]*$")] = "/health"
     service_port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+    certificate_arn: Annotated[str, Field(pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")]
+    load_balancer_deletion_protection: bool = False
+    # The WAF blocks a client IP sending more requests than this in any 5 minutes.
+    requests_per_ip_per_5_minutes: Annotated[int, Field(ge=10)] = 2000
+    service_package: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")] = "northwind-analytics"
+    service_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.1.0"
+    service_app: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] = "northwind_analytics.api:app"
 
     @model_validator(mode="after")
     def _sizes(self) -> Compute:
@@ -91,10 +104,15 @@ class Compute(_Section):
 
 
 class Database(_Section):
-    """The RDS PostgreSQL serving database."""
+    """The RDS PostgreSQL serving database.
+
+    ``engine_version`` is a major version ("18"): with automatic minor upgrades on, RDS picks and patches the
+    minor, and pinning one would make Terraform fight every upgrade
+    (docs/adr/0020-serving-database-postgresql-major-version.md).
+    """
 
     instance_class: str = "db.t4g.medium"
-    engine_version: str = "16.6"
+    engine_version: Annotated[str, Field(pattern=r"^1[6-9]$")] = "18"
     allocated_storage_gib: Annotated[int, Field(ge=20)] = 20
     max_allocated_storage_gib: Annotated[int, Field(ge=20)] = 100
     multi_az: bool = False
@@ -102,6 +120,23 @@ class Database(_Section):
     deletion_protection: bool = False
     performance_insights_retention_days: int = 7
     monitoring_interval_seconds: int = 60
+
+    @model_validator(mode="after")
+    def _rds_accepted_values(self) -> Database:
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError(
+                f"max_allocated_storage_gib ({self.max_allocated_storage_gib}) is below allocated_storage_gib "
+                f"({self.allocated_storage_gib})"
+            )
+        # Performance Insights keeps 7 days free, or whole months (31 x 1..23 days), or 2 years (731).
+        days = self.performance_insights_retention_days
+        if days not in (7, 731) and not (days % 31 == 0 and 31 <= days <= 713):
+            raise ValueError(f"performance_insights_retention_days={days}: use 7, 31 x N (N <= 23) or 731")
+        if self.monitoring_interval_seconds not in (1, 5, 10, 15, 30, 60):
+            raise ValueError(
+                f"monitoring_interval_seconds={self.monitoring_interval_seconds}: use 1, 5, 10, 15, 30 or 60"
+            )
+        return self
 
 
 class DataLake(_Section):
@@ -131,7 +166,11 @@ class Alarms(_Section):
     rds_max_connections: Annotated[int, Field(ge=1)] = 80
     alb_5xx_per_5_minutes: Annotated[int, Field(ge=1)] = 10
     glue_job_timeout_minutes: Annotated[int, Field(ge=1)] = 60
-    alert_email: str | None = None
+    # Targets the load balancer may report unhealthy at once before alerting.
+    alb_unhealthy_targets: Annotated[int, Field(ge=1)] = 1
+    # Consecutive 5-minute periods a metric must breach before an alarm fires.
+    evaluation_periods: Annotated[int, Field(ge=1, le=12)] = 2
+    alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
 
 
 class EnvironmentConfig(_Section):
@@ -147,7 +186,7 @@ class EnvironmentConfig(_Section):
     tags: Tags
     state: StateBackend
     network: Network
-    compute: Compute = Compute()
+    compute: Compute
     database: Database = Database()
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()

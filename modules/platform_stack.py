@@ -7,15 +7,39 @@ values, never the environment's name.
 from __future__ import annotations
 
 from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
 from environments import EnvironmentConfig
+from etl.lake import ZONES
+from modules.backup import Backup, BackupProps
+from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name
+from modules.classification import OPERATIONAL, contract_datasets, store_classification
+from modules.compute import (
+    ComputeProps,
+    ComputeTier,
+    DatabaseEndpoint,
+    FirewallProps,
+    ServiceRelease,
+    WebFirewall,
+    service_statements,
+)
+from modules.database import DatabaseNetwork, DatabaseProps, ServingDatabase
 from modules.encryption import Encryption, EncryptionProps
+from modules.governance import Governance, GovernanceProps, default_grants
+from modules.identity import Identity, IdentityProps, Persona, ServiceRole
+from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention, lake_bucket_name
 from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
+from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
 
 AZ_SUFFIXES = "abc"
+# The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
+# carries the most sensitive of their classifications.
+SERVED_DATASETS = ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators")
+# Key prefix of the load balancer's access logs in the access-log bucket.
+ACCESS_LOGS_PREFIX = "alb"
 
 
 def mandatory_tags(env: EnvironmentConfig) -> dict[str, str]:
@@ -27,6 +51,27 @@ def mandatory_tags(env: EnvironmentConfig) -> dict[str, str]:
         "cost-center": env.tags.cost_center,
         "managed-by": "cdktf",
     }
+
+
+def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: str) -> ObservabilityProps:
+    alarms = env.alarms
+    return ObservabilityProps(
+        name_prefix=prefix,
+        account_id=env.account_id,
+        region=env.region,
+        key_admin_role_arns=(env.deploy_role_arn,),
+        logs_kms_key_arn=logs_kms_key_arn,
+        log_retention_days=env.log_retention_days,
+        thresholds=AlarmThresholds(
+            rds_cpu_percent=alarms.rds_cpu_percent,
+            rds_free_storage_gib=alarms.rds_free_storage_gib,
+            rds_max_connections=alarms.rds_max_connections,
+            alb_5xx_per_5_minutes=alarms.alb_5xx_per_5_minutes,
+            alb_unhealthy_targets=alarms.alb_unhealthy_targets,
+            evaluation_periods=alarms.evaluation_periods,
+        ),
+        alert_email=alarms.alert_email,
+    )
 
 
 class EnvironmentStack(TerraformStack):
@@ -77,3 +122,229 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         TerraformOutput(self, "vpc_id", value=self.network.vpc.id)
+        self._build_storage_and_governance(env, prefix)
+        self._build_serving(env, prefix)
+        self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
+
+    def _build_storage_and_governance(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The lake, catalog, Lake Formation and IAM roles (issue 3): ``self.lake``, ``self.identity``,
+        ``self.governance``, ``self.catalog``."""
+        lake_classification = store_classification(contract_datasets())
+        lake = env.data_lake
+        self.lake = DataLake(
+            self,
+            "lake",
+            DataLakeProps(
+                name_prefix=prefix,
+                lake_bucket_name=lake_bucket_name(env.name, env.account_id),
+                account_id=env.account_id,
+                region=env.region,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                lake_classification=lake_classification,
+                retention=LakeRetention(
+                    raw_transition_to_ia_days=lake.raw_transition_to_ia_days,
+                    raw_transition_to_glacier_days=lake.raw_transition_to_glacier_days,
+                    quarantine_expiry_days=lake.quarantine_expiry_days,
+                    noncurrent_version_expiry_days=lake.noncurrent_version_expiry_days,
+                    access_log_expiry_days=lake.access_log_expiry_days,
+                ),
+                replication=LakeReplication(region=lake.replica_region, key_admin_role_arns=(env.deploy_role_arn,))
+                if lake.replicate_critical_zones
+                else None,
+                force_destroy_requested=True,
+                allow_data_destruction=env.allow_data_destruction,
+            ),
+        )
+        self.identity = Identity(
+            self,
+            "identity",
+            IdentityProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                artifacts_bucket_arn=self.lake.artifacts_bucket_arn,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                secrets_kms_key_arn=self.encryption.key_arn("secrets"),
+                zone_database_names={zone: database_name(prefix, zone) for zone in ZONES},
+                deploy_role_arn=env.deploy_role_arn,
+            ),
+        )
+        self.governance = Governance(
+            self,
+            "governance",
+            GovernanceProps(
+                admin_arns=(env.deploy_role_arn, self.identity.role_arn(Persona.GOVERNANCE_SECURITY)),
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                lake_access_role_arn=self.identity.role_arn(ServiceRole.LAKE_FORMATION_ACCESS),
+                grants=default_grants(self.identity.role_arn),
+                data_location_principal_arns=(
+                    self.identity.role_arn(ServiceRole.GLUE_JOBS),
+                    self.identity.role_arn(Persona.DATA_ENGINEER),
+                ),
+            ),
+        )
+        self.catalog = Catalog(
+            self,
+            "catalog",
+            CatalogProps(
+                name_prefix=prefix,
+                lake_bucket_name=self.lake.lake_bucket_name,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                zone_classifications={
+                    zone: lake_classification if zone in ZONES_HOLDING_DATASETS else OPERATIONAL for zone in ZONES
+                },
+                zone_tag_key=self.governance.zone_tag_key,
+                classification_tag_key=self.governance.classification_tag_key,
+                after=(self.governance.settings,),
+            ),
+        )
+
+    def _build_serving(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The serving database, the compute tier and their monitoring (issue 4): ``self.observability``,
+        ``self.database``, ``self.compute``, ``self.firewall``."""
+        self.observability = Observability(
+            self, "observability", _observability_props(env, prefix, self.encryption.key_arn("logs"))
+        )
+        self.database = ServingDatabase(self, "database", self._database_props(env, prefix))
+        release = ServiceRelease(
+            package=env.compute.service_package,
+            version=env.compute.service_version,
+            app=env.compute.service_app,
+            wheelhouse_bucket=self.lake.artifacts_bucket_name,
+        )
+        self._grant_serving_access(env, release)
+        self.compute = ComputeTier(self, "compute", self._compute_props(env, prefix, release), region=env.region)
+        self.firewall = WebFirewall(
+            self,
+            "firewall",
+            FirewallProps(
+                name=self.compute.props.name,
+                protected_resource_arn=self.compute.load_balancer.arn,
+                requests_per_ip_per_5_minutes=env.compute.requests_per_ip_per_5_minutes,
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                log_retention_days=env.log_retention_days,
+            ),
+        )
+        self.database.admit("analytics", "the analytics instances", self.compute.instance_security_group.id)
+        self.observability.monitor(
+            MonitoredResources(
+                database_identifier=self.database.identifier,
+                load_balancer_arn_suffix=self.compute.load_balancer.arn_suffix,
+                target_group_arn_suffix=self.compute.target_group.arn_suffix,
+                autoscaling_group_name=self.compute.autoscaling_group.name,
+                autoscaling_min_size=env.compute.min_size,
+            )
+        )
+        for name, value in (
+            ("load_balancer_dns_name", self.compute.load_balancer.dns_name),
+            ("database_address", self.database.address),
+            ("database_master_secret_arn", self.database.master_user_secret_arn),
+            ("glue_connection_name", self.database.glue_connection.name),
+            ("alert_topic_arn", self.observability.topic.arn),
+        ):
+            TerraformOutput(self, name, value=value)
+
+    def _database_props(self, env: EnvironmentConfig, prefix: str) -> DatabaseProps:
+        database = env.database
+        return DatabaseProps(
+            name_prefix=prefix,
+            network=DatabaseNetwork(
+                vpc_id=self.network.vpc.id,
+                data_subnet_ids=tuple(subnet.id for subnet in self.network.data_subnets),
+                glue_subnet_id=self.network.application_subnets[0].id,
+                glue_availability_zone=f"{env.region}{AZ_SUFFIXES[0]}",
+            ),
+            engine_version=database.engine_version,
+            instance_class=database.instance_class,
+            allocated_storage_gib=database.allocated_storage_gib,
+            max_allocated_storage_gib=database.max_allocated_storage_gib,
+            multi_az=database.multi_az,
+            backup_retention_days=database.backup_retention_days,
+            deletion_protection=database.deletion_protection,
+            performance_insights_retention_days=database.performance_insights_retention_days,
+            monitoring_interval_seconds=database.monitoring_interval_seconds,
+            database_kms_key_arn=self.encryption.key_arn("database"),
+            secrets_kms_key_arn=self.encryption.key_arn("secrets"),
+            logs_kms_key_arn=self.encryption.key_arn("logs"),
+            log_retention_days=env.log_retention_days,
+            data_classification=store_classification(SERVED_DATASETS),
+            skip_final_snapshot_requested=True,
+            allow_data_destruction=env.allow_data_destruction,
+        )
+
+    def _grant_serving_access(self, env: EnvironmentConfig, release: ServiceRelease) -> None:
+        """The instances read their release and log in to the database; Glue jobs read the database secret;
+        the load balancer writes its access logs."""
+        instances = ServiceRole.ANALYTICS_INSTANCES
+        self.identity.add_policy(
+            instances,
+            "serving",
+            service_statements(
+                release, self.lake.artifacts_bucket_arn, env.region, env.account_id, self.database.resource_id
+            ),
+        )
+        self.identity.grant_log_write(instances, "service-logs", self.observability.service_log_group.arn)
+        self.identity.grant_secret_read(
+            ServiceRole.GLUE_JOBS,
+            "serving-database-secret",
+            self.database.master_user_secret_arn,
+            self.encryption.key_arn("secrets"),
+        )
+        self.lake.access_logs.grant_log_delivery(
+            "AllowLoadBalancerAccessLogs",
+            {
+                "AWS": DataAwsElbServiceAccount(self, "elb-service-account").arn,
+                "Service": "logdelivery.elasticloadbalancing.amazonaws.com",
+            },
+            f"{ACCESS_LOGS_PREFIX}/AWSLogs/{env.account_id}",
+        )
+
+    def _compute_props(self, env: EnvironmentConfig, prefix: str, release: ServiceRelease) -> ComputeProps:
+        compute = env.compute
+        return ComputeProps(
+            name_prefix=prefix,
+            vpc_id=self.network.vpc.id,
+            public_subnet_ids=tuple(subnet.id for subnet in self.network.public_subnets),
+            application_subnet_ids=tuple(subnet.id for subnet in self.network.application_subnets),
+            instance_type=compute.instance_type,
+            min_size=compute.min_size,
+            max_size=compute.max_size,
+            target_cpu_percent=compute.target_cpu_percent,
+            service_port=compute.service_port,
+            health_check_path=compute.health_check_path,
+            certificate_arn=compute.certificate_arn,
+            access_logs_bucket=self.lake.access_logs_bucket_name,
+            access_logs_prefix=ACCESS_LOGS_PREFIX,
+            load_balancer_deletion_protection=compute.load_balancer_deletion_protection,
+            ebs_kms_key_arn=self.encryption.key_arn("ebs"),
+            instance_profile_arn=self.identity.instance_profile_arn,
+            log_group_name=self.observability.service_log_group.name,
+            metrics_namespace=self.identity.props.metrics_namespace,
+            release=release,
+            database=DatabaseEndpoint(
+                address=self.database.address,
+                port=self.database.port,
+                name=self.database.props.database_name,
+                security_group_id=self.database.security_group.id,
+            ),
+            propagated_tags=mandatory_tags(env),
+        )
+
+    def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:
+        """AWS Backup over the lake bucket and ``database_arns`` (issue 3): ``self.backup``."""
+        self.backup = Backup(
+            self,
+            "backup",
+            BackupProps(
+                name_prefix=prefix,
+                kms_key_arn=self.encryption.key_arn("backup"),
+                classification=store_classification(contract_datasets()),
+                daily_retention_days=env.backup.daily_retention_days,
+                monthly_retention_days=env.backup.monthly_retention_days,
+                protected_resource_arns=(self.lake.lake_bucket_arn, *database_arns),
+                force_destroy_requested=True,
+                allow_data_destruction=env.allow_data_destruction,
+            ),
+        )

@@ -29,7 +29,7 @@ class EncryptionProps:
         account_id: the environment's AWS account.
         region: the environment's region (service principals and via-service conditions are regional).
         key_admin_role_arns: the only principals given key administration; nobody gets ``kms:*``.
-        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets).
+        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs).
         deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
     """
 
@@ -52,4 +52,8 @@ DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
     KeyPurpose("database", "RDS PostgreSQL storage, snapshots and Performance Insights", via_services=("rds",)),
     KeyPurpose("logs", "CloudWatch log groups and alert topics", service_principals=("logs", "sns")),
     KeyPurpose("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
+    # EC2 uses the key for the compute tier's volumes on behalf of callers in the account; Auto Scaling's own
+    # service-linked role gets a KMS grant from the compute construct, as the key policy names no roles.
+    KeyPurpose("ebs", "EBS volumes of the compute tier", via_services=("ec2",)),
+    KeyPurpose("backup", "AWS Backup vault recovery points", via_services=("backup",)),
 )

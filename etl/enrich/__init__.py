@@ -1,0 +1,1 @@
+"""Enrichment of platform datasets from external APIs (each call costs money, so every client caches and budgets)."""

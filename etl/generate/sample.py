@@ -1,0 +1,55 @@
+"""The Northwind sample the generator scales: customers, products and categories read from the export."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+CUSTOMER_COLUMNS = (
+    "customerID",
+    "companyName",
+    "contactName",
+    "contactTitle",
+    "address",
+    "city",
+    "region",
+    "postalCode",
+    "country",
+    "phone",
+    "fax",
+)
+ADDRESS_AT = CUSTOMER_COLUMNS.index("address")
+
+
+@dataclass(frozen=True)
+class NorthwindSample:
+    """The parts of the sample export the generator builds on."""
+
+    customers: list[list[str]]
+    products: list[list[str]]
+    product_columns: list[str]
+    categories_csv: bytes
+
+
+def _repair_unquoted_address(record: list[str]) -> list[str]:
+    # The export writes addresses such as "24, place Kléber" without quotes: one field too many.
+    extra = len(record) - len(CUSTOMER_COLUMNS)
+    if extra <= 0:
+        return record
+    address = ",".join(record[ADDRESS_AT : ADDRESS_AT + extra + 1])
+    return [*record[:ADDRESS_AT], address, *record[ADDRESS_AT + extra + 1 :]]
+
+
+def read_sample(sample_dir: Path) -> NorthwindSample:
+    """Read customers (addresses repaired), products and categories from the Northwind export."""
+    with (sample_dir / "customers.csv").open(encoding="utf-8", newline="") as handle:
+        _, *customers = csv.reader(handle)
+    with (sample_dir / "products.csv").open(encoding="utf-8", newline="") as handle:
+        product_columns, *products = csv.reader(handle)
+    return NorthwindSample(
+        customers=[_repair_unquoted_address(record) for record in customers if record],
+        products=[record for record in products if record],
+        product_columns=product_columns,
+        categories_csv=(sample_dir / "categories.csv").read_bytes(),
+    )

@@ -1,0 +1,1 @@
+"""Landing source deliveries in the raw zone, byte for byte, idempotently (see ``etl.ingest.landing``)."""

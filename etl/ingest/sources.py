@@ -1,0 +1,29 @@
+"""Landing of file-based deliveries: a folder of files, each landed byte for byte under its own name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+from etl.ingest.errors import IngestError
+from etl.ingest.landing import LandingReport, land_file
+
+RowCounter = Callable[[bytes], int]
+
+
+def land_paths(
+    store, dataset: str, day: date, paths: Iterable[Path], count_rows: RowCounter, report: LandingReport
+) -> LandingReport:
+    """Land every file in ``paths`` for ``dataset`` on ``day`` and record the outcomes in ``report``."""
+    for path in paths:
+        data = path.read_bytes()
+        report.files.append(land_file(store, dataset, day, path.name, data, count_rows(data)))
+    return report
+
+
+def require_file(path: Path, what: str) -> Path:
+    """``path`` itself, or a clear error naming the missing delivery."""
+    if not path.is_file():
+        raise IngestError(f"{what} not found at {path}; check the source folder")
+    return path

@@ -1,0 +1,1 @@
+"""Data quality: every contract rule evaluated per row as Spark column expressions."""

@@ -1,0 +1,99 @@
+"""Build every serving aggregate from the curated zone and load it into its PostgreSQL table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from pyspark.sql import DataFrame, SparkSession
+
+from etl.lake import LakeStore
+from etl.serve import aggregates
+from etl.serve.migrate import apply_migrations
+from etl.serve.upsert import UpsertResult, upsert_rows
+
+
+class ServingInputError(RuntimeError):
+    """A curated dataset an aggregate needs is not in the lake."""
+
+
+Curated = dict[str, DataFrame]
+
+
+@dataclass(frozen=True)
+class ServingTable:
+    """A serving table, the curated datasets it is built from, and how."""
+
+    table: str
+    datasets: tuple[str, ...]
+    build: Callable[[Curated], DataFrame]
+
+
+SERVING_TABLES = (
+    ServingTable(
+        "serving.daily_sales",
+        ("orders", "order_lines", "products"),
+        lambda c: aggregates.daily_sales(c["orders"], c["order_lines"], c["products"]),
+    ),
+    ServingTable(
+        "serving.customer_lifetime_value",
+        ("orders", "order_lines", "customers"),
+        lambda c: aggregates.customer_lifetime_value(c["orders"], c["order_lines"], c["customers"]),
+    ),
+    ServingTable(
+        "serving.clickstream_funnel_daily",
+        ("clickstream_events",),
+        lambda c: aggregates.clickstream_funnel_daily(c["clickstream_events"]),
+    ),
+    ServingTable(
+        "serving.market_indicators_beside_sales",
+        ("orders", "order_lines", "market_indicators"),
+        lambda c: aggregates.market_indicators_beside_sales(c["orders"], c["order_lines"], c["market_indicators"]),
+    ),
+)
+
+
+def curated_prefix(dataset: str) -> str:
+    """Where curation writes ``dataset`` in the lake."""
+    return f"curated/{dataset}/"
+
+
+def read_curated(spark: SparkSession, store: LakeStore, datasets: set[str]) -> Curated:
+    """The curated Parquet of each of ``datasets``; a clear error names any that curation has not written."""
+    missing = sorted(d for d in datasets if next(iter(store.list_keys(curated_prefix(d))), None) is None)
+    if missing:
+        raise ServingInputError(
+            f"curated data missing for {', '.join(missing)} in the lake; run curation for them first"
+        )
+    # Cached: several aggregates read the same dataset, and a day-partitioned dataset is many small files.
+    return {dataset: spark.read.parquet(store.uri(curated_prefix(dataset))).cache() for dataset in sorted(datasets)}
+
+
+def needed_datasets(tables: tuple[ServingTable, ...] = SERVING_TABLES) -> set[str]:
+    """The curated datasets ``tables`` are built from."""
+    return {dataset for table in tables for dataset in table.datasets}
+
+
+def build_aggregates(curated: Curated, tables: tuple[ServingTable, ...] = SERVING_TABLES) -> dict[str, DataFrame]:
+    """Each serving table's aggregate, computed from the curated datasets."""
+    return {table.table: table.build(curated) for table in tables}
+
+
+def load_serving(
+    spark: SparkSession,
+    store: LakeStore,
+    connection: psycopg.Connection,
+    tables: tuple[ServingTable, ...] = SERVING_TABLES,
+) -> list[UpsertResult]:
+    """Migrate the serving database, then upsert every aggregate; one result per table."""
+    apply_migrations(connection)
+    curated = read_curated(spark, store, needed_datasets(tables))
+    try:
+        return [
+            upsert_rows(connection, table, frame.columns, frame.collect())
+            for table, frame in build_aggregates(curated, tables).items()
+        ]
+    finally:
+        for frame in curated.values():
+            frame.unpersist()

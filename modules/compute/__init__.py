@@ -1,0 +1,20 @@
+"""The compute tier: HTTPS load balancer, Auto Scaling group of private instances, the service they run."""
+
+from modules.compute.access import service_statements
+from modules.compute.construct import ComputeTier
+from modules.compute.firewall import FirewallProps, WebFirewall
+from modules.compute.props import TLS_POLICY, ComputeProps, DatabaseEndpoint, ServiceRelease
+from modules.compute.user_data import BootSpec, render_user_data
+
+__all__ = [
+    "TLS_POLICY",
+    "BootSpec",
+    "ComputeProps",
+    "ComputeTier",
+    "DatabaseEndpoint",
+    "FirewallProps",
+    "ServiceRelease",
+    "WebFirewall",
+    "render_user_data",
+    "service_statements",
+]

@@ -1,0 +1,145 @@
+"""Props of the compute tier: the load balancer, the Auto Scaling group and what its instances run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for new listeners).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_ASGI_APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class ServiceRelease:
+    """The analytics service release the instances install and run.
+
+    The user data expects, under ``s3://<wheelhouse_bucket>/<wheelhouse_prefix>``, a pip wheelhouse (``pip
+    wheel``) holding the ``package`` wheel at ``version`` and every dependency wheel, ``uvicorn`` included; it
+    installs from there alone (``--no-index``), so instances need no package index.
+
+    Attributes:
+        package: the distribution name, e.g. ``northwind-analytics``.
+        version: the exact version installed (``package==version``).
+        app: the ASGI application uvicorn serves, ``module:attribute``.
+        wheelhouse_bucket: the artifacts bucket.
+        database_user: the PostgreSQL role the service logs in as with an IAM token. Default:
+            "analytics_service".
+    """
+
+    package: str
+    version: str
+    app: str
+    wheelhouse_bucket: str
+    database_user: str = "analytics_service"
+
+    def __post_init__(self) -> None:
+        if not _SEMVER.match(self.version):
+            raise ValueError(f"ServiceRelease.version={self.version!r}: use an exact version such as 1.4.2")
+        if not _ASGI_APP.match(self.app):
+            raise ValueError(f"ServiceRelease.app={self.app!r}: give the ASGI app as module:attribute")
+
+    @property
+    def service_name(self) -> str:
+        """The systemd unit and system user name."""
+        return self.package
+
+    @property
+    def wheelhouse_prefix(self) -> str:
+        """``services/<package>/<version>/``: one immutable folder per release."""
+        return f"services/{self.package}/{self.version}/"
+
+
+@dataclass(frozen=True)
+class DatabaseEndpoint:
+    """How instances reach the serving database.
+
+    Attributes:
+        address: host name of the instance.
+        port: PostgreSQL port.
+        name: database name.
+        security_group_id: the database's security group (the instances' only PostgreSQL egress).
+    """
+
+    address: str
+    port: int
+    name: str
+    security_group_id: str
+
+
+@dataclass(frozen=True)
+class ComputeProps:
+    """Inputs of ``ComputeTier``.
+
+    Secure settings are imposed, not offered: IMDSv2 only with a hop limit of 1, encrypted gp3 volumes with the
+    EBS key, no public IP, no key pair and no port 22 (Session Manager), TLS 1.2+ at the load balancer with
+    HTTP redirected, invalid headers dropped, access logs on, TLS between load balancer and instances.
+
+    Attributes:
+        name_prefix: ``northwind-<env>``; resources are ``<name_prefix>-analytics``.
+        vpc_id: the VPC.
+        public_subnet_ids: the load balancer's subnets.
+        application_subnet_ids: the instances' private subnets.
+        instance_type: EC2 instance type (x86_64; the AMI is Amazon Linux 2023 for x86_64).
+        min_size: Auto Scaling minimum (and initial) capacity.
+        max_size: Auto Scaling maximum capacity (>= min_size).
+        target_cpu_percent: average CPU the target-tracking policy holds the group at.
+        service_port: port the service listens on (TLS) on each instance.
+        health_check_path: the service's health endpoint, probed by the load balancer.
+        certificate_arn: ACM certificate of the HTTPS listener (issued outside the stack).
+        access_logs_bucket: bucket receiving the load balancer's access logs.
+        load_balancer_deletion_protection: refuse deletion of the load balancer.
+        ebs_kms_key_arn: the EBS key of the instances' volumes.
+        instance_profile_arn: the instance profile (its role comes from the identity module).
+        log_group_name: log group the CloudWatch agent ships the service log to.
+        metrics_namespace: CloudWatch namespace of the instances' memory and disk metrics.
+        release: ``ServiceRelease``.
+        database: ``DatabaseEndpoint``.
+        propagated_tags: tags the Auto Scaling group and the launch template put on instances and volumes
+            (provider default tags do not reach them). Default: none.
+        root_volume_gib: size of the root volume. Default: 20.
+        access_logs_prefix: key prefix of the access logs. Default: "alb".
+    """
+
+    name_prefix: str
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    application_subnet_ids: tuple[str, ...]
+    instance_type: str
+    min_size: int
+    max_size: int
+    target_cpu_percent: int
+    service_port: int
+    health_check_path: str
+    certificate_arn: str
+    access_logs_bucket: str
+    load_balancer_deletion_protection: bool
+    ebs_kms_key_arn: str
+    instance_profile_arn: str
+    log_group_name: str
+    metrics_namespace: str
+    release: ServiceRelease
+    database: DatabaseEndpoint
+    propagated_tags: Mapping[str, str] = field(default_factory=dict)
+    root_volume_gib: int = 20
+    access_logs_prefix: str = "alb"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_size <= self.max_size:
+            raise ValueError(f"ComputeProps: need 1 <= min_size ({self.min_size}) <= max_size ({self.max_size})")
+        if len(self.public_subnet_ids) < 2 or len(self.application_subnet_ids) < 2:
+            raise ValueError("ComputeProps: the load balancer and the instances each need subnets in two AZs")
+        if not _CERTIFICATE_ARN.match(self.certificate_arn):
+            raise ValueError(f"ComputeProps.certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN")
+        if not self.health_check_path.startswith("/"):
+            raise ValueError("ComputeProps.health_check_path must start with '/'")
+        if self.root_volume_gib < 8:
+            raise ValueError("ComputeProps.root_volume_gib: Amazon Linux 2023 needs at least 8 GiB")
+
+    @property
+    def name(self) -> str:
+        """``<name_prefix>-analytics``, the name of the load balancer, group, template and target group."""
+        return f"{self.name_prefix}-analytics"

@@ -1,0 +1,206 @@
+"""Observability: the encrypted alert topic, the service log group, Glue job failure alerts, metric alarms and
+the environment's dashboard."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetInputTransformer,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from modules.encryption.construct import KEY_ADMIN_ACTIONS
+from modules.observability.alarms import PERIOD_SECONDS, alarm_specs
+from modules.observability.dashboard import dashboard_body
+from modules.observability.log_groups import encrypted_log_group
+from modules.observability.props import MonitoredResources, ObservabilityProps
+from modules.policy import Statement, policy_json
+
+GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
+PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def alert_key_policy(props: ObservabilityProps) -> str:
+    """The alert topic key: administrators manage it; CloudWatch (for this environment's alarms), EventBridge
+    and SNS on behalf of the account may encrypt messages with it.
+
+    EventBridge gets no source conditions: its KMS requests carry none, and a condition would silently drop
+    every notification. That is why the topic has a key of its own instead of sharing the logs key.
+    """
+    return policy_json(
+        [
+            Statement(
+                sid="KeyAdministration",
+                actions=KEY_ADMIN_ACTIONS,
+                principals={"AWS": list(props.key_admin_role_arns)},
+            ),
+            Statement(
+                sid="CloudWatchAlarmsOfThisEnvironmentPublish",
+                actions=PUBLISH_KEY_ACTIONS,
+                principals={"Service": "cloudwatch.amazonaws.com"},
+                conditions=_from_this_environments_alarms(props),
+            ),
+            Statement(
+                sid="EventBridgePublishes",
+                actions=PUBLISH_KEY_ACTIONS,
+                principals={"Service": "events.amazonaws.com"},
+            ),
+            Statement(
+                sid="UseThroughSnsInThisAccount",
+                actions=(*PUBLISH_KEY_ACTIONS, "kms:DescribeKey"),
+                principals={"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                conditions={
+                    "StringEquals": {
+                        "kms:CallerAccount": props.account_id,
+                        "kms:ViaService": f"sns.{props.region}.amazonaws.com",
+                    }
+                },
+            ),
+        ]
+    )
+
+
+def _from_this_environments_alarms(props: ObservabilityProps) -> dict[str, dict[str, str]]:
+    """Conditions that confine CloudWatch (a confused deputy otherwise) to this environment's alarms."""
+    alarms = f"arn:aws:cloudwatch:{props.region}:{props.account_id}:alarm:{props.alarm_name_pattern}"
+    return {"StringEquals": {"aws:SourceAccount": props.account_id}, "ArnLike": {"aws:SourceArn": alarms}}
+
+
+class Observability(Construct):
+    """Alerts, logs and dashboards of one environment.
+
+    Built in two steps: the constructor creates the alert topic, the service log group and the Glue job
+    failure rule (the rest of the stack needs the log group); ``monitor`` adds the metric alarms and the
+    dashboard once the database, load balancer and Auto Scaling group exist.
+
+    Exposes ``topic``, ``alert_key``, ``service_log_group``, ``glue_failure_rule``, and after ``monitor``
+    ``alarms`` (key -> alarm) and ``dashboard``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: ObservabilityProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self.alert_key = KmsKey(
+            self,
+            "alert-key",
+            description=f"{props.name_prefix}: alert topic messages",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=30,
+            policy=alert_key_policy(props),
+            tags={"purpose": "alerts"},
+        )
+        KmsAlias(self, "alert-key-alias", name=f"alias/{props.name_prefix}-alerts", target_key_id=self.alert_key.key_id)
+        self.topic = SnsTopic(
+            self,
+            "alert-topic",
+            name=f"{props.name_prefix}-alerts",
+            display_name=f"{props.name_prefix} alerts",
+            kms_master_key_id=self.alert_key.arn,
+        )
+        if props.alert_email:
+            SnsTopicSubscription(
+                self, "alert-email", topic_arn=self.topic.arn, protocol="email", endpoint=props.alert_email
+            )
+        self.service_log_group = encrypted_log_group(
+            self,
+            "service-log-group",
+            name=props.service_log_group_name,
+            retention_days=props.log_retention_days,
+            kms_key_arn=props.logs_kms_key_arn,
+        )
+        self.glue_failure_rule = self._glue_failure_rule()
+        SnsTopicPolicy(self, "alert-topic-policy", arn=self.topic.arn, policy=self._topic_policy())
+
+    def _glue_failure_rule(self) -> CloudwatchEventRule:
+        rule = CloudwatchEventRule(
+            self,
+            "glue-job-failures",
+            name=f"{self.props.name_prefix}-glue-job-failures",
+            description="Glue job runs that failed, timed out or errored",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.glue"],
+                    "detail-type": ["Glue Job State Change"],
+                    "detail": {"state": list(GLUE_FAILURE_STATES)},
+                }
+            ),
+        )
+        CloudwatchEventTarget(
+            self,
+            "glue-job-failures-to-topic",
+            rule=rule.name,
+            target_id="alert-topic",
+            arn=self.topic.arn,
+            input_transformer=CloudwatchEventTargetInputTransformer(
+                input_paths={
+                    "job": "$.detail.jobName",
+                    "run": "$.detail.jobRunId",
+                    "state": "$.detail.state",
+                    "message": "$.detail.message",
+                },
+                input_template='"Glue job <job> run <run> ended <state>: <message>"',
+            ),
+        )
+        return rule
+
+    def _topic_policy(self) -> str:
+        props = self.props
+        return policy_json(
+            [
+                Statement(
+                    sid="CloudWatchAlarmsOfThisEnvironment",
+                    actions=("sns:Publish",),
+                    resources=(self.topic.arn,),
+                    principals={"Service": "cloudwatch.amazonaws.com"},
+                    conditions=_from_this_environments_alarms(props),
+                ),
+                Statement(
+                    sid="GlueJobFailureRule",
+                    actions=("sns:Publish",),
+                    resources=(self.topic.arn,),
+                    principals={"Service": "events.amazonaws.com"},
+                    conditions={"ArnEquals": {"aws:SourceArn": self.glue_failure_rule.arn}},
+                ),
+            ]
+        )
+
+    def monitor(self, watched: MonitoredResources) -> None:
+        """Add the metric alarms (to the topic, on alarm and on recovery) and the dashboard."""
+        props = self.props
+        for spec in alarm_specs(props.thresholds, watched):
+            self.alarms[spec.key] = CloudwatchMetricAlarm(
+                self,
+                f"alarm-{spec.key}",
+                alarm_name=f"{props.name_prefix}-{spec.key}",
+                alarm_description=spec.description,
+                namespace=spec.namespace,
+                metric_name=spec.metric,
+                dimensions=spec.dimensions,
+                statistic=spec.statistic,
+                period=PERIOD_SECONDS,
+                evaluation_periods=props.thresholds.evaluation_periods,
+                comparison_operator=spec.comparison,
+                threshold=spec.threshold,
+                treat_missing_data=spec.missing_data,
+                actions_enabled=True,
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+            )
+        self.dashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=props.name_prefix,
+            dashboard_body=dashboard_body(props.region, watched, [alarm.arn for alarm in self.alarms.values()]),
+        )

@@ -1,0 +1,253 @@
+"""The compute tier, read from the synthesized stacks, and the boot script it renders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modules.compute import (
+    TLS_POLICY,
+    BootSpec,
+    ComputeProps,
+    DatabaseEndpoint,
+    FirewallProps,
+    ServiceRelease,
+    render_user_data,
+)
+from scripts.report_serving import compute_row
+
+
+def _env(stack, environments):
+    return environments[stack.name.removeprefix("northwind-")]
+
+
+def _listeners(stack) -> dict[int, dict]:
+    return {listener["port"]: listener for listener in stack.resources("aws_lb_listener").values()}
+
+
+def test_the_load_balancer_is_public_drops_invalid_headers_and_logs_to_the_log_bucket(stack):
+    balancer = stack.one("aws_lb")
+    assert balancer["internal"] is False and balancer["drop_invalid_header_fields"] is True
+    assert balancer["access_logs"]["enabled"] is True
+    assert balancer["access_logs"]["bucket"].startswith("${aws_s3_bucket.lake_access-logs")
+    public = {name for name, s in stack.resources("aws_subnet").items() if s["tags"]["tier"] == "public"}
+    assert {ref.split(".")[1] for ref in balancer["subnets"]} == public
+
+
+def test_the_log_bucket_lets_the_load_balancer_write_under_its_prefix(stack, environments):
+    env = _env(stack, environments)
+    policies = [json.loads(p["policy"]) for p in stack.resources("aws_s3_bucket_policy").values()]
+    statements = [s for p in policies for s in p["Statement"] if s["Sid"] == "AllowLoadBalancerAccessLogs"]
+    assert len(statements) == 1
+    assert statements[0]["Resource"][0].endswith(f"/alb/AWSLogs/{env.account_id}/*")
+
+
+def test_https_uses_a_tls_1_2_plus_policy_and_the_environments_certificate(stack, environments):
+    https = _listeners(stack)[443]
+    assert https["protocol"] == "HTTPS" and https["ssl_policy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["certificate_arn"] == _env(stack, environments).compute.certificate_arn
+
+
+def test_http_is_only_redirected_to_https(stack):
+    (action,) = _listeners(stack)[80]["default_action"]
+    assert action["type"] == "redirect" and "target_group_arn" not in action
+    assert action["redirect"] == {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+
+
+def test_deletion_protection_of_the_load_balancer_follows_the_environment(stack, environments):
+    expected = _env(stack, environments).compute.load_balancer_deletion_protection
+    assert stack.one("aws_lb")["enable_deletion_protection"] is expected
+
+
+def test_the_health_check_probes_the_service_health_endpoint_over_tls(stack, environments):
+    env = _env(stack, environments)
+    group = stack.one("aws_lb_target_group")
+    assert group["port"] == env.compute.service_port and group["protocol"] == "HTTPS"
+    assert group["health_check"]["path"] == env.compute.health_check_path
+    assert group["health_check"]["protocol"] == "HTTPS"
+
+
+def test_instances_require_imdsv2_use_encrypted_volumes_and_get_no_public_ip(stack):
+    row = compute_row(stack.config)
+    assert (row.imdsv2, row.ebs_encryption, row.public_ip) == ("required, hop limit 1", "KMS (customer key)", "no")
+    template = stack.one("aws_launch_template")
+    keys = {key["tags"]["purpose"]: name for name, key in stack.resources("aws_kms_key").items()}
+    assert template["block_device_mappings"][0]["ebs"]["kms_key_id"] == f"${{aws_kms_key.{keys['ebs']}.arn}}"
+    assert "key_name" not in template
+
+
+def test_no_security_group_rule_opens_port_22(stack):
+    rules = [*stack.resources("aws_vpc_security_group_ingress_rule").values()]
+    rules += [r for g in stack.resources("aws_security_group").values() for r in g.get("ingress", [])]
+    assert all(not r["from_port"] <= 22 <= r["to_port"] or r.get("self") for r in rules)
+
+
+def test_instances_accept_only_the_load_balancer_on_the_service_port(stack, environments):
+    env = _env(stack, environments)
+    groups = {g["name"]: name for name, g in stack.resources("aws_security_group").items()}
+    instances = groups[f"{stack.name}-analytics-instances"]
+    rules = [
+        r
+        for r in stack.resources("aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == f"${{aws_security_group.{instances}.id}}"
+    ]
+    assert [(r["from_port"], r["referenced_security_group_id"]) for r in rules] == [
+        (env.compute.service_port, f"${{aws_security_group.{groups[f'{stack.name}-analytics-alb']}.id}}")
+    ]
+
+
+def test_the_group_spans_the_application_subnets_with_the_environments_sizes(stack, environments):
+    env = _env(stack, environments)
+    group = stack.one("aws_autoscaling_group")
+    assert (group["min_size"], group["max_size"]) == (env.compute.min_size, env.compute.max_size)
+    application = {name for name, s in stack.resources("aws_subnet").items() if s["tags"]["tier"] == "application"}
+    assert {ref.split(".")[1] for ref in group["vpc_zone_identifier"]} == application
+    assert group["health_check_type"] == "ELB"
+
+
+def test_stage_and_production_run_at_least_two_instances(synthesized):
+    assert all(synthesized[env].one("aws_autoscaling_group")["min_size"] >= 2 for env in ("stage", "prod"))
+
+
+def test_a_new_launch_template_version_triggers_a_rolling_refresh_that_keeps_capacity(stack):
+    group = stack.one("aws_autoscaling_group")
+    assert group["launch_template"]["version"].endswith(".latest_version}")
+    refresh = group["instance_refresh"]
+    assert refresh["strategy"] == "Rolling"
+    assert refresh["preferences"]["min_healthy_percentage"] == 100 and refresh["preferences"]["auto_rollback"]
+
+
+def test_scaling_tracks_the_environments_cpu_target(stack, environments):
+    policy = stack.one("aws_autoscaling_policy")
+    tracking = policy["target_tracking_configuration"]
+    assert tracking["predefined_metric_specification"]["predefined_metric_type"] == "ASGAverageCPUUtilization"
+    assert tracking["target_value"] == _env(stack, environments).compute.target_cpu_percent
+
+
+def test_autoscaling_launches_with_its_own_role_granted_use_of_the_ebs_key(stack):
+    role_name = next(iter(stack.resources("aws_iam_service_linked_role")))
+    grant = next(
+        g for g in stack.resources("aws_kms_grant").values() if g["name"].endswith("-analytics-autoscaling-ebs")
+    )
+    assert grant["grantee_principal"] == f"${{aws_iam_service_linked_role.{role_name}.arn}}"
+    assert {"CreateGrant", "Decrypt", "GenerateDataKeyWithoutPlaintext"} <= set(grant["operations"])
+    assert stack.one("aws_autoscaling_group")["service_linked_role_arn"] == grant["grantee_principal"]
+
+
+def test_instances_carry_the_mandatory_tags(stack):
+    tags = {t["key"]: t for t in stack.one("aws_autoscaling_group")["tag"]}
+    assert all(tags[key]["propagate_at_launch"] for key in ("environment", "owner", "cost-center"))
+
+
+def test_the_instance_role_reads_only_its_release_and_logs_in_to_one_database_user(stack):
+    policies = {p["name"]: json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
+    statements = {s["Sid"]: s for s in policies["analytics-instances-serving"]["Statement"]}
+    assert statements["ReadRelease"]["Resource"][0].endswith("/services/northwind-analytics/0.1.0/*")
+    assert statements["ConnectToServingDatabaseWithIamToken"]["Resource"][0].endswith("/analytics_service")
+
+
+def test_a_waf_with_managed_rules_and_a_per_ip_rate_limit_guards_the_load_balancer(stack, environments):
+    acl_name = next(iter(stack.resources("aws_wafv2_web_acl")))
+    acl = stack.resources("aws_wafv2_web_acl")[acl_name]
+    statements = [rule["statement"] for rule in acl["rule"]]
+    groups = [s["managed_rule_group_statement"]["name"] for s in statements if "managed_rule_group_statement" in s]
+    assert {"AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesCommonRuleSet"} <= set(groups)
+    (rate,) = [s["rate_based_statement"] for s in statements if "rate_based_statement" in s]
+    assert rate["limit"] == _env(stack, environments).compute.requests_per_ip_per_5_minutes
+    association = stack.one("aws_wafv2_web_acl_association")
+    assert association["web_acl_arn"] == f"${{aws_wafv2_web_acl.{acl_name}.arn}}"
+    assert association["resource_arn"].startswith("${aws_lb.compute_load-balancer")
+
+
+def test_waf_requests_are_logged_without_authorization_headers(stack):
+    logging = stack.one("aws_wafv2_web_acl_logging_configuration")
+    assert logging["redacted_fields"] == [{"single_header": {"name": "authorization"}}]
+    group_name = logging["log_destination_configs"][0].split(".")[1]
+    assert stack.resources("aws_cloudwatch_log_group")[group_name]["name"].startswith("aws-waf-logs-")
+
+
+BOOT = BootSpec(
+    release=ServiceRelease("northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket"),
+    database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1"),
+    service_port=8443,
+    log_group_name="/northwind/analytics/x",
+    metrics_namespace="Northwind/AnalyticsService",
+    region="eu-west-2",
+)
+
+
+def test_the_boot_script_installs_the_release_from_its_wheelhouse_and_starts_the_unit():
+    script = render_user_data(BOOT)
+    assert "s3://artifacts-bucket/services/northwind-analytics/1.2.3/" in script
+    assert "--no-index" in script and "'northwind-analytics==1.2.3' uvicorn" in script
+    assert "uvicorn northwind_analytics.api:app --host 0.0.0.0 --port 8443" in script
+    assert "systemctl enable --now northwind-analytics" in script
+    assert "NORTHWIND_DB_HOST=db.example.internal" in script and "NORTHWIND_DB_IAM_AUTH=true" in script
+
+
+def test_the_boot_script_holds_no_secret_and_nothing_terraform_would_interpolate():
+    script = render_user_data(BOOT)
+    assert "PASSWORD" not in script.upper()
+    assert "${" not in script and "%{" not in script
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"version": "latest"}, "exact version"), ({"app": "northwind_analytics.api"}, "module:attribute")],
+)
+def test_a_release_must_name_an_exact_version_and_an_asgi_app(changes, message):
+    values = {"package": "p", "version": "1.0.0", "app": "m:app", "wheelhouse_bucket": "b", **changes}
+    with pytest.raises(ValueError, match=message):
+        ServiceRelease(**values)
+
+
+def _compute_props(**changes) -> ComputeProps:
+    values = dict(
+        name_prefix="northwind-x",
+        vpc_id="vpc",
+        public_subnet_ids=("p1", "p2"),
+        application_subnet_ids=("a1", "a2"),
+        instance_type="t3.small",
+        min_size=1,
+        max_size=2,
+        target_cpu_percent=60,
+        service_port=8080,
+        health_check_path="/health",
+        certificate_arn="arn:aws:acm:eu-west-2:111111111111:certificate/4d1f0c52-6b8e-4f57-9a0e-1c2b3d4e5f60",
+        access_logs_bucket="logs",
+        load_balancer_deletion_protection=False,
+        ebs_kms_key_arn="k",
+        instance_profile_arn="profile",
+        log_group_name="/northwind/analytics/x",
+        metrics_namespace="Northwind/AnalyticsService",
+        release=BOOT.release,
+        database=BOOT.database,
+    )
+    return ComputeProps(**{**values, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"min_size": 3}, r"min_size \(3\) <= max_size \(2\)"),
+        ({"certificate_arn": "arn:aws:iam::1:server-certificate/x"}, "not an ACM certificate ARN"),
+        ({"application_subnet_ids": ("a1",)}, "subnets in two AZs"),
+        ({"root_volume_gib": 4}, "root_volume_gib"),
+    ],
+)
+def test_compute_props_refuse_invalid_values_naming_the_field(changes, message):
+    with pytest.raises(ValueError, match=message):
+        _compute_props(**changes)
+
+
+def test_firewall_props_refuse_a_rate_limit_waf_cannot_enforce():
+    with pytest.raises(ValueError, match="requests_per_ip_per_5_minutes"):
+        FirewallProps("x", "arn", 5, "k", 30)
+
+
+def test_documented_defaults_match_the_code():
+    props = _compute_props()
+    assert (props.root_volume_gib, props.access_logs_prefix, dict(props.propagated_tags)) == (20, "alb", {})
+    assert BOOT.release.database_user == "analytics_service"
+    assert props.name == "northwind-x-analytics"

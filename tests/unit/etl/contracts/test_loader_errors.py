@@ -1,0 +1,117 @@
+"""A malformed contract fails to load with an error naming the file and the field to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from etl.contracts import ContractError, load_contract
+from etl.contracts.loader import CONTRACTS_DIR, load_contract_file
+
+
+def _write_variant(tmp_path: Path, change, dataset: str = "order_lines") -> Path:
+    document = yaml.safe_load((CONTRACTS_DIR / f"{dataset}.yaml").read_text(encoding="utf-8"))
+    change(document)
+    path = tmp_path / f"{dataset}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _prop(document: dict, index: int) -> dict:
+    return document["schema"][0]["properties"][index]
+
+
+def _set(path: list, value):
+    def change(document):
+        target = document
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: _prop(d, 0).update(logicalType="datetime"), r"properties\[0\] \(order_id\)\.logicalType"),
+        (lambda d: _prop(d, 0).update(name="OrderID"), r"properties\[0\]\.name: 'OrderID' must be snake_case"),
+        (lambda d: _prop(d, 0).update(required=False), "primary key fields must be required"),
+        (lambda d: _prop(d, 0).update(classification="secret"), r"\(order_id\)\.classification"),
+        (lambda d: _prop(d, 2).update(physicalType="float"), r"\(unit_price\)\.physicalType"),
+        (lambda d: _prop(d, 0)["logicalTypeOptions"].update(format="u3"), r"\(order_id\)\.logicalTypeOptions.format"),
+        (lambda d: _prop(d, 3)["logicalTypeOptions"].update(minimum="ten"), r"\(quantity\)\.logicalTypeOptions.min"),
+        (lambda d: [p.pop("primaryKey", None) for p in d["schema"][0]["properties"]],
+         "at least one field must have primaryKey"),
+        (lambda d: _prop(d, 1).update(name="order_id"), "field names must be unique"),
+        (lambda d: _prop(d, 0).update(customProperties=[{"property": "pii", "value": "yes"}]), r"customProperties\.pii"),
+        (lambda d: _prop(d, 0).update(transformSourceObjects=["a", "b"]), "exactly one source"),
+        (lambda d: _prop(d, 0).update(transformSourceObjects=["nowhere"]), "'nowhere' is not a field"),
+        (lambda d: _prop(d, 0).update(transformSourceObjects=["quantity"]), "a date computed from a date or timestamp"),
+        (lambda d: d["schema"][0]["properties"][0].setdefault("logicalTypeOptions", {}).update(pattern="(["),
+         "not a valid regular expression"),
+        (lambda d: _prop(d, 0).update(customProperties=[{"property": "derivation", "value": "weekly"}]),
+         r"customProperties\.derivation: 'weekly' is not one of"),
+        (_set(["team", "name"], "Jane Doe"), "team.name: the owner must be a team name"),
+        (_set(["kind"], "Contract"), "kind: must be 'DataContract'"),
+        (_set(["apiVersion"], "v2.2.2"), "apiVersion: must be v3.x"),
+        (_set(["name"], "lines"), "name: must equal the file name 'order_lines'"),
+        (_set(["version"], ""), "version: is required"),
+        (_set(["schema"], []), "schema: must hold exactly one object"),
+        (_set(["customProperties"], []), "'dataClassification' is required"),
+        (_set(["customProperties"], [{"property": "dataClassification", "value": "public"}]),
+         "customProperties.dataClassification: 'public' is not one of"),
+        (_set(["slaProperties"], []), "a 'latency' entry"),
+        (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "weeks"}]), "must be hours or days"),
+        (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "d"}]), "a 'frequency' entry"),
+        (_set(["surprise"], 1), "field 'surprise': Extra inputs are not permitted"),
+        (_set(["schema"], "not a list"), "field 'schema'"),
+    ],
+)
+def test_a_malformed_contract_names_the_file_and_the_field(tmp_path, change, message):
+    path = _write_variant(tmp_path, change)
+    with pytest.raises(ContractError, match=message) as raised:
+        load_contract_file(path)
+    assert str(path) in str(raised.value)
+
+
+def test_a_derived_partition_date_loads_from_a_timestamp(tmp_path):
+    def add_derived(document):
+        document["schema"][0]["properties"] += [
+            {"name": "loaded_at", "logicalType": "timestamp", "required": True},
+            {"name": "loaded_date", "logicalType": "date", "transformSourceObjects": ["loaded_at"],
+             "partitioned": True},
+        ]
+
+    contract = load_contract_file(_write_variant(tmp_path, add_derived))
+    assert contract.partition_by == ("loaded_date",)
+    assert [f.name for f in contract.source_fields][-1] == "loaded_at"
+
+
+def test_an_unquoted_delimiter_field_must_be_a_contract_field(tmp_path):
+    path = _write_variant(
+        tmp_path, lambda d: d["customProperties"].append({"property": "unquotedDelimiterField", "value": "nope"})
+    )
+    with pytest.raises(ContractError, match="unquotedDelimiterField"):
+        load_contract_file(path)
+
+
+def test_a_contract_that_is_not_yaml_is_reported_with_its_path(tmp_path):
+    path = tmp_path / "orders.yaml"
+    path.write_text("kind: [unclosed", encoding="utf-8")
+    with pytest.raises(ContractError, match="not valid YAML"):
+        load_contract_file(path)
+
+
+def test_a_contract_that_is_not_a_mapping_is_rejected(tmp_path):
+    path = tmp_path / "orders.yaml"
+    path.write_text("- just a list\n", encoding="utf-8")
+    with pytest.raises(ContractError, match="must be a YAML mapping"):
+        load_contract_file(path)
+
+
+def test_an_unknown_dataset_lists_the_known_contracts():
+    with pytest.raises(ContractError, match="known contracts: .*orders"):
+        load_contract("no_such_dataset")
