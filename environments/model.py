@@ -173,6 +173,19 @@ class Alarms(_Section):
     alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
 
 
+class Delivery(_Section):
+    """The CodePipeline that promotes this environment's stack (docs/adr/0041-delivery-pipeline.md).
+
+    ``repository`` is the GitHub ``owner/name`` whose ``branch`` starts the pipeline, through the
+    CodeStar connection ``connection_name`` (activated once by hand in the console).
+    """
+
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = "northwind/data-platform"
+    branch: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._/-]+$")] = "main"
+    connection_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")] = "northwind-github"
+    build_timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 60
+
+
 class EnvironmentConfig(_Section):
     """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""
 
@@ -191,6 +204,7 @@ class EnvironmentConfig(_Section):
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()
     alarms: Alarms = Alarms()
+    delivery: Delivery = Delivery()
 
     @property
     def deploy_role_arn(self) -> str:
@@ -230,6 +244,8 @@ class EnvironmentConfig(_Section):
             problems.append("network.nat_strategy must be per_az")
         if self.compute.min_size < 2:
             problems.append("compute.min_size must be at least 2")
+        if not self.compute.load_balancer_deletion_protection:
+            problems.append("compute.load_balancer_deletion_protection must be true")
         if self.allow_data_destruction:
             problems.append("allow_data_destruction must be false")
         if problems:

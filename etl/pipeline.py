@@ -45,7 +45,16 @@ from etl.spark import build_local_session
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "sample-data" / "northwind"
-CURATED_DATASETS = ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators")
+CURATED_DATASETS = (
+    "orders",
+    "order_lines",
+    "customers",
+    "products",
+    "clickstream_events",
+    "market_indicators",
+    # Landed by the valuation client's cache, not by this command: curated when lookups have been made.
+    "vehicle_valuations",
+)
 SAMPLE_SEED = 5
 # A fixed recent week (the clickstream contract accepts events from 2000 on), so every run generates the same.
 SAMPLE_CLICKSTREAM_START = date(2026, 10, 24)

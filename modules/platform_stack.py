@@ -26,6 +26,7 @@ from modules.compute import (
     service_statements,
 )
 from modules.database import DatabaseNetwork, DatabaseProps, ServingDatabase
+from modules.delivery import DeliveryPipeline, DeliveryProps, StateLocation, build_role_statements
 from modules.encryption import Encryption, EncryptionProps
 from modules.governance import Governance, GovernanceProps, default_grants
 from modules.identity import Identity, IdentityProps, Persona, ServiceRole
@@ -125,6 +126,7 @@ class EnvironmentStack(TerraformStack):
         self._build_storage_and_governance(env, prefix)
         self._build_serving(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
+        self._build_delivery(env, prefix)
 
     def _build_storage_and_governance(self, env: EnvironmentConfig, prefix: str) -> None:
         """The lake, catalog, Lake Formation and IAM roles (issue 3): ``self.lake``, ``self.identity``,
@@ -347,4 +349,37 @@ class EnvironmentStack(TerraformStack):
                 force_destroy_requested=True,
                 allow_data_destruction=env.allow_data_destruction,
             ),
+        )
+
+    def _build_delivery(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The CodePipeline promoting this stack after a reviewed ``cdktf diff``: ``self.delivery``."""
+        delivery = env.delivery
+        props = DeliveryProps(
+            name_prefix=prefix,
+            region=env.region,
+            environment_name=env.name,
+            stack_name=env.stack_name,
+            repository=delivery.repository,
+            branch=delivery.branch,
+            connection_name=delivery.connection_name,
+            build_role_arn=self.identity.role_arn(ServiceRole.DELIVERY_PIPELINE),
+            artifacts_bucket_name=self.lake.artifacts_bucket_name,
+            artifacts_bucket_arn=self.lake.artifacts_bucket_arn,
+            kms_key_arn=self.encryption.key_arn("lake"),
+            logs_kms_key_arn=self.encryption.key_arn("logs"),
+            log_retention_days=env.log_retention_days,
+            approval_topic_arn=self.observability.topic.arn,
+            approval_topic_kms_key_arn=self.observability.alert_key.arn,
+            state=StateLocation(
+                bucket=env.state.bucket,
+                key=f"{env.stack_name}/terraform.tfstate",
+                lock_table=env.state.lock_table,
+                region=env.state.region,
+                account_id=env.account_id,
+            ),
+            build_timeout_minutes=delivery.build_timeout_minutes,
+        )
+        self.delivery = DeliveryPipeline(self, "delivery", props)
+        self.identity.add_policy(
+            ServiceRole.DELIVERY_PIPELINE, "delivery", build_role_statements(props, self.delivery.connection.arn)
         )

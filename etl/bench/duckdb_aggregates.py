@@ -104,6 +104,7 @@ def run_duckdb_aggregates(curated_root: Path, threads: int = 2) -> DuckDbRun:
     connection = duckdb.connect()
     connection.execute(f"SET threads = {int(threads)}")
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")
     for dataset in ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators"):
         pattern = (curated_root / dataset / "**" / "*.parquet").as_posix()
         connection.execute(

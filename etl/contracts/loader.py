@@ -134,8 +134,11 @@ def _to_field(prop: SchemaProperty, where: str, dataset_classification: Classifi
         else dataset_classification
     )
     is_pii = _custom(prop.customProperties, "pii", required=False) or False
-    derivation = _enum(Derivation, _custom(prop.customProperties, "derivation", required=False) or "utc_date",
-                       f"{where}.customProperties.derivation")
+    derivation = _enum(
+        Derivation,
+        _custom(prop.customProperties, "derivation", required=False) or "utc_date",
+        f"{where}.customProperties.derivation",
+    )
     _require(isinstance(is_pii, bool), f"{where}.customProperties.pii", "must be true or false")
     return ContractField(
         name=name,
@@ -219,7 +222,7 @@ def _check_derived(fields: tuple[ContractField, ...], names: list[str]) -> None:
         _require(
             item.logical_type is LogicalType.DATE and source.logical_type in (LogicalType.DATE, LogicalType.TIMESTAMP),
             where,
-            "a derived field is the UTC date of a date or timestamp field",
+            "a derived field is a date computed from a date or timestamp field",
         )
 
 

@@ -49,8 +49,8 @@ class ContractField:
 
     ``source_name`` is the column's name in the raw files (ODCS ``physicalName``); ``spark_type`` is the curated
     Spark SQL type. ``derived_from`` names the timestamp or date field a derived date column is computed from
-    (it is not read from raw) and ``derivation`` says how. ``raw_format`` is the exact shape a date or timestamp must have in raw, in
-    DateTimeFormatter letters; without it any ISO-8601 form is accepted.
+    (it is not read from raw) and ``derivation`` says how. ``raw_format`` is the exact shape a date or
+    timestamp must have in raw, in DateTimeFormatter letters; without it any ISO-8601 form is accepted.
     """
 
     name: str

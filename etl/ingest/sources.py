@@ -8,12 +8,13 @@ from pathlib import Path
 
 from etl.ingest.errors import IngestError
 from etl.ingest.landing import LandingReport, land_file
+from etl.lake import LakeStore
 
 RowCounter = Callable[[bytes], int]
 
 
 def land_paths(
-    store, dataset: str, day: date, paths: Iterable[Path], count_rows: RowCounter, report: LandingReport
+    store: LakeStore, dataset: str, day: date, paths: Iterable[Path], count_rows: RowCounter, report: LandingReport
 ) -> LandingReport:
     """Land every file in ``paths`` for ``dataset`` on ``day`` and record the outcomes in ``report``."""
     for path in paths:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from etl.contracts import ContractField, DataContract
+from etl.contracts import ContractField, DataContract, LogicalType
 from etl.curate.columns import raw_column
 from etl.curate.readers import READ_ERROR_RULES
 
@@ -87,7 +87,8 @@ def _field_checks(field: ContractField) -> Iterator[RowCheck]:
 
     if field.required:
         yield check(REQUIRED, raw.isNull())
-    yield check(TYPE, raw.isNotNull() & typed.isNull())
+    if field.logical_type is not LogicalType.STRING:
+        yield check(TYPE, raw.isNotNull() & typed.isNull())
     bounds = [
         typed < F.lit(str(field.minimum)).cast(field.spark_type) if field.minimum is not None else None,
         typed > F.lit(str(field.maximum)).cast(field.spark_type) if field.maximum is not None else None,

@@ -23,11 +23,16 @@ Curated = dict[str, DataFrame]
 
 @dataclass(frozen=True)
 class ServingTable:
-    """A serving table, the curated datasets it is built from, and how."""
+    """A serving table, the curated datasets it is built from, and how.
+
+    An ``optional`` table (default False) is left as it is while its datasets have no curated data yet, as
+    vehicle valuations on a machine that has made no valuation lookups.
+    """
 
     table: str
     datasets: tuple[str, ...]
     build: Callable[[Curated], DataFrame]
+    optional: bool = False
 
 
 SERVING_TABLES = (
@@ -51,6 +56,12 @@ SERVING_TABLES = (
         ("orders", "order_lines", "market_indicators"),
         lambda c: aggregates.market_indicators_beside_sales(c["orders"], c["order_lines"], c["market_indicators"]),
     ),
+    ServingTable(
+        "serving.vehicle_valuations_latest",
+        ("vehicle_valuations",),
+        lambda c: aggregates.latest_vehicle_valuations(c["vehicle_valuations"]),
+        optional=True,
+    ),
 )
 
 
@@ -59,9 +70,19 @@ def curated_prefix(dataset: str) -> str:
     return f"curated/{dataset}/"
 
 
+def is_curated(store: LakeStore, dataset: str) -> bool:
+    """True when curation has written ``dataset``."""
+    return next(iter(store.list_keys(curated_prefix(dataset))), None) is not None
+
+
+def loadable_tables(store: LakeStore, tables: tuple[ServingTable, ...] = SERVING_TABLES) -> tuple[ServingTable, ...]:
+    """``tables`` without the optional ones whose curated data does not exist yet."""
+    return tuple(table for table in tables if not table.optional or all(is_curated(store, d) for d in table.datasets))
+
+
 def read_curated(spark: SparkSession, store: LakeStore, datasets: set[str]) -> Curated:
     """The curated Parquet of each of ``datasets``; a clear error names any that curation has not written."""
-    missing = sorted(d for d in datasets if next(iter(store.list_keys(curated_prefix(d))), None) is None)
+    missing = sorted(d for d in datasets if not is_curated(store, d))
     if missing:
         raise ServingInputError(
             f"curated data missing for {', '.join(missing)} in the lake; run curation for them first"
@@ -86,8 +107,10 @@ def load_serving(
     connection: psycopg.Connection,
     tables: tuple[ServingTable, ...] = SERVING_TABLES,
 ) -> list[UpsertResult]:
-    """Migrate the serving database, then upsert every aggregate; one result per table."""
+    """Migrate the serving database, then upsert every aggregate; one result per table loaded (optional tables
+    without curated data are left out)."""
     apply_migrations(connection)
+    tables = loadable_tables(store, tables)
     curated = read_curated(spark, store, needed_datasets(tables))
     try:
         return [

@@ -265,7 +265,7 @@ def _devops_statements(arns: Arns, props: IdentityProps) -> list[Statement]:
             ),
         ),
         Statement(
-            sid="EndOwnSessions",
+            sid="EndSessions",
             actions=("ssm:ResumeSession", "ssm:TerminateSession"),
             resources=(regional("ssm", "session/*"),),
         ),

@@ -1,4 +1,4 @@
-"""Synthesize one construct in a throwaway stack (the provider bindings are already loaded by the session)."""
+"""Synthesize one construct in a throwaway stack (the provider bindings are loaded once per test run)."""
 
 from __future__ import annotations
 

@@ -59,13 +59,18 @@ def test_overlapping_cidrs_between_environments_are_refused(tmp_path):
 
 def test_production_without_multi_az_or_deletion_protection_is_refused(tmp_path):
     directory = _copy_definitions(tmp_path)
-    _edit(directory, "prod", lambda d: d["database"].update(multi_az=False, deletion_protection=False))
+    def weaken(definition):
+        definition["database"].update(multi_az=False, deletion_protection=False)
+        definition["compute"].update(load_balancer_deletion_protection=False)
+
+    _edit(directory, "prod", weaken)
     with pytest.raises(EnvironmentDefinitionError) as caught:
         load_environments(directory)
     message = str(caught.value)
     assert message.startswith("prod.yaml:")
     assert "database.multi_az must be true" in message
     assert "database.deletion_protection must be true" in message
+    assert "compute.load_balancer_deletion_protection must be true" in message
 
 
 def test_unknown_keys_are_refused_with_the_field_named(tmp_path):

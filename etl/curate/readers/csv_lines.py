@@ -33,12 +33,15 @@ _UNQUOTED_COMMA = r',(?=(?:[^"]*"[^"]*")*[^"]*$)'
 
 
 def read_header(data: bytes) -> tuple[str, list[str]]:
-    """The header line of a CSV file and its column names; ValueError when the file has no UTF-8 header."""
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
-    text = first_line.decode("utf-8").removeprefix("\ufeff")
-    if not text.strip():
+    """A CSV file's first line as Spark's text reader returns it (to skip it) and its column names.
+
+    Like Hadoop's line reader, a UTF-8 byte order mark and the line end are dropped. ValueError
+    (UnicodeDecodeError included) when the file has no UTF-8 header.
+    """
+    line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").removeprefix("\ufeff")
+    if not line.strip():
         raise ValueError("the file is empty or starts with a blank line; a header row is required")
-    return text, next(csv.reader([text]))
+    return line, next(csv.reader([line]))
 
 
 def read_csv(

@@ -7,8 +7,8 @@ are extracted with ``extract_valuation_fields``; values are kept as raw strings 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 

@@ -36,5 +36,7 @@ class ClientSettings(BaseModel):
         5, ge=1, description="Consecutive failed requests that open the circuit breaker (default 5)."
     )
     breaker_reset_s: float = Field(120.0, gt=0, description="Time the breaker stays open (default 120 s).")
-    cache_ttl: timedelta = Field(timedelta(days=7), description="A cached valuation younger than this is reused.")
+    cache_ttl: timedelta = Field(
+        timedelta(days=7), description="A cached valuation younger than this is reused (default 7 days)."
+    )
     run_budget: int = Field(100, ge=0, description="Hard cap on HTTP requests in one run (default 100).")

@@ -43,17 +43,26 @@ def _set(path: list, value):
         (lambda d: _prop(d, 2).update(physicalType="float"), r"\(unit_price\)\.physicalType"),
         (lambda d: _prop(d, 0)["logicalTypeOptions"].update(format="u3"), r"\(order_id\)\.logicalTypeOptions.format"),
         (lambda d: _prop(d, 3)["logicalTypeOptions"].update(minimum="ten"), r"\(quantity\)\.logicalTypeOptions.min"),
-        (lambda d: [p.pop("primaryKey", None) for p in d["schema"][0]["properties"]],
-         "at least one field must have primaryKey"),
+        (
+            lambda d: [p.pop("primaryKey", None) for p in d["schema"][0]["properties"]],
+            "at least one field must have primaryKey",
+        ),
         (lambda d: _prop(d, 1).update(name="order_id"), "field names must be unique"),
-        (lambda d: _prop(d, 0).update(customProperties=[{"property": "pii", "value": "yes"}]), r"customProperties\.pii"),
+        (
+            lambda d: _prop(d, 0).update(customProperties=[{"property": "pii", "value": "yes"}]),
+            r"customProperties\.pii",
+        ),
         (lambda d: _prop(d, 0).update(transformSourceObjects=["a", "b"]), "exactly one source"),
         (lambda d: _prop(d, 0).update(transformSourceObjects=["nowhere"]), "'nowhere' is not a field"),
         (lambda d: _prop(d, 0).update(transformSourceObjects=["quantity"]), "a date computed from a date or timestamp"),
-        (lambda d: d["schema"][0]["properties"][0].setdefault("logicalTypeOptions", {}).update(pattern="(["),
-         "not a valid regular expression"),
-        (lambda d: _prop(d, 0).update(customProperties=[{"property": "derivation", "value": "weekly"}]),
-         r"customProperties\.derivation: 'weekly' is not one of"),
+        (
+            lambda d: d["schema"][0]["properties"][0].setdefault("logicalTypeOptions", {}).update(pattern="(["),
+            "not a valid regular expression",
+        ),
+        (
+            lambda d: _prop(d, 0).update(customProperties=[{"property": "derivation", "value": "weekly"}]),
+            r"customProperties\.derivation: 'weekly' is not one of",
+        ),
         (_set(["team", "name"], "Jane Doe"), "team.name: the owner must be a team name"),
         (_set(["kind"], "Contract"), "kind: must be 'DataContract'"),
         (_set(["apiVersion"], "v2.2.2"), "apiVersion: must be v3.x"),
@@ -61,8 +70,10 @@ def _set(path: list, value):
         (_set(["version"], ""), "version: is required"),
         (_set(["schema"], []), "schema: must hold exactly one object"),
         (_set(["customProperties"], []), "'dataClassification' is required"),
-        (_set(["customProperties"], [{"property": "dataClassification", "value": "public"}]),
-         "customProperties.dataClassification: 'public' is not one of"),
+        (
+            _set(["customProperties"], [{"property": "dataClassification", "value": "public"}]),
+            "customProperties.dataClassification: 'public' is not one of",
+        ),
         (_set(["slaProperties"], []), "a 'latency' entry"),
         (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "weeks"}]), "must be hours or days"),
         (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "d"}]), "a 'frequency' entry"),
@@ -81,8 +92,12 @@ def test_a_derived_partition_date_loads_from_a_timestamp(tmp_path):
     def add_derived(document):
         document["schema"][0]["properties"] += [
             {"name": "loaded_at", "logicalType": "timestamp", "required": True},
-            {"name": "loaded_date", "logicalType": "date", "transformSourceObjects": ["loaded_at"],
-             "partitioned": True},
+            {
+                "name": "loaded_date",
+                "logicalType": "date",
+                "transformSourceObjects": ["loaded_at"],
+                "partitioned": True,
+            },
         ]
 
     contract = load_contract_file(_write_variant(tmp_path, add_derived))
@@ -113,5 +128,5 @@ def test_a_contract_that_is_not_a_mapping_is_rejected(tmp_path):
 
 
 def test_an_unknown_dataset_lists_the_known_contracts():
-    with pytest.raises(ContractError, match="known contracts: .*orders"):
+    with pytest.raises(ContractError, match=r"known contracts: .*orders"):
         load_contract("no_such_dataset")

@@ -30,8 +30,9 @@ def field(name: str, logical: LogicalType, spark_type: str | None = None, **opti
 def widget_contract(**overrides) -> DataContract:
     """A contract with one field per rule kind: key, pattern, range, enum, date format, timestamp, derived date."""
     fields = (
-        field("widget_id", LogicalType.INTEGER, "int", required=True, unique=True, primary_key=True,
-              minimum=Decimal(1)),
+        field(
+            "widget_id", LogicalType.INTEGER, "int", required=True, unique=True, primary_key=True, minimum=Decimal(1)
+        ),
         field("label", LogicalType.STRING, required=True, pattern=r"^[A-Z]"),
         field("price", LogicalType.NUMBER, "decimal(10,2)", minimum=Decimal(0), maximum=Decimal(100)),
         field("kind", LogicalType.STRING, allowed_values=("a", "b")),
@@ -58,8 +59,12 @@ def widget_contract(**overrides) -> DataContract:
     return DataContract(**values)
 
 
-def raw_batch(spark: SparkSession, contract: DataContract, rows: list[dict[str, str | None]],
-              source_file: str = "raw/widgets/date=2026-11-29/widgets.csv") -> DataFrame:
+def raw_batch(
+    spark: SparkSession,
+    contract: DataContract,
+    rows: list[dict[str, str | None]],
+    source_file: str = "raw/widgets/date=2026-11-29/widgets.csv",
+) -> DataFrame:
     """Reader-shaped rows: each dict maps field names to raw strings (missing keys are null)."""
     names = [f.name for f in contract.source_fields]
     records = [

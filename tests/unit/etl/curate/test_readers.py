@@ -35,6 +35,7 @@ def csv_rows(spark, tmp_path_factory):
     store.put_bytes(f"{DAY}/a.csv", (header + body).encode("utf-8"))
     store.put_bytes(f"{DAY}/b.csv", (header + "5,Caf\u00e9,1.00,a,,,S5,dee\n").encode("latin-1"))
     store.put_bytes(f"{DAY}/c.csv", b"widget_id,label,colour\n6,Sixth,red\n")
+    store.put_bytes(f"{DAY}/d.csv", "\ufeffwidget_id,label\r\n7,Seventh\r\n".encode())
     store.put_bytes(f"{DAY}/empty.csv", b"")
     keys = sorted(store.list_keys(DAY))
     return _rows(read_raw(spark, store, contract, keys, {}))
@@ -82,7 +83,12 @@ def test_a_csv_file_without_a_header_is_one_unreadable_file_record(csv_rows):
     row = next(row for row in csv_rows if row["_source_file"] == f"{DAY}/empty.csv")
     assert row["_read_error"] == "unreadable_file"
     assert "header" in row["_raw_record"]
-    assert len(csv_rows) == 7
+    assert len(csv_rows) == 8
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_do_not_turn_the_header_into_data(csv_rows):
+    row = _by_id(csv_rows, "7")
+    assert (row["_raw_label"], row["_read_error"], row["_source_file"]) == ("Seventh", None, f"{DAY}/d.csv")
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +131,11 @@ def test_catalog_pages_explode_to_items_and_a_broken_page_is_one_record(spark, t
     store.put_bytes(f"{DAY}/page-2.json", b'{"items": [{"widget_id": 3,')
     contract = widget_contract(raw_format=RawFormat.JSON_PAGES)
     rows = _rows(read_raw(spark, store, contract, sorted(store.list_keys(DAY)), {}))
-    assert [(r["_raw_widget_id"], r["_read_error"]) for r in rows] == [("1", None), ("2", None),
-                                                                       (None, "malformed_json")]
+    assert [(r["_raw_widget_id"], r["_read_error"]) for r in rows] == [
+        ("1", None),
+        ("2", None),
+        (None, "malformed_json"),
+    ]
     assert rows[2]["_raw_record"] == '{"items": [{"widget_id": 3,'
 
 
@@ -134,21 +143,34 @@ def test_valuation_documents_are_flattened_by_the_extractor_into_raw_strings(spa
     store = LocalLakeStore(tmp_path)
     store.put_bytes(f"{DAY}/v1.json", json.dumps({"id": 1, "when": "2026-11-29T10:00:00Z"}).encode())
     store.put_bytes(f"{DAY}/v2.json", b"{not json")
-    store.put_bytes(f"{DAY}/v3.json", "{\"id\": \"\xe9\"}".encode("latin-1"))
+    store.put_bytes(f"{DAY}/v3.json", '{"id": "\xe9"}'.encode("latin-1"))
     contract = widget_contract(
         raw_format=RawFormat.VALUATION_DOCUMENTS,
-        fields=(field("widget_id", LogicalType.INTEGER, "int", required=True, primary_key=True),
-                field("seen_at", LogicalType.TIMESTAMP), field("flag", LogicalType.BOOLEAN),
-                field("price", LogicalType.NUMBER, "decimal(10,2)")),
+        fields=(
+            field("widget_id", LogicalType.INTEGER, "int", required=True, primary_key=True),
+            field("seen_at", LogicalType.TIMESTAMP),
+            field("flag", LogicalType.BOOLEAN),
+            field("price", LogicalType.NUMBER, "decimal(10,2)"),
+        ),
     )
+
     def extract(document):
-        return {"widget_id": document["id"], "seen_at": datetime(2026, 11, 29, 10, tzinfo=UTC), "flag": True,
-                "price": Decimal("1.50"), "unknown": 1}
+        return {
+            "widget_id": document["id"],
+            "seen_at": datetime(2026, 11, 29, 10, tzinfo=UTC),
+            "flag": True,
+            "price": Decimal("1.50"),
+            "unknown": 1,
+        }
 
     rows = _rows(read_raw(spark, store, contract, sorted(store.list_keys(DAY)), {}, extract))
     assert [r["_read_error"] for r in rows] == [None, "malformed_json", "encoding"]
     assert (rows[0]["_raw_widget_id"], rows[0]["_raw_seen_at"], rows[0]["_raw_flag"], rows[0]["_raw_price"]) == (
-        "1", "2026-11-29T10:00:00+00:00", "true", "1.50")
+        "1",
+        "2026-11-29T10:00:00+00:00",
+        "true",
+        "1.50",
+    )
     assert rows[0]["_extra_columns"] == ["unknown"]
 
 

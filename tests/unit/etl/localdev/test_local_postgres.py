@@ -42,7 +42,7 @@ def test_a_data_dir_the_server_user_cannot_reach_is_refused_before_initdb(tmp_pa
     os.chmod(tmp_path, 0o700)
     server = LocalPostgres(private / "data")
     if os.geteuid() == 0:
-        with pytest.raises(LocalPostgresError, match="cannot reach .* not searchable by others"):
+        with pytest.raises(LocalPostgresError, match=r"cannot reach .* not searchable by others"):
             server.initialise()
     else:
         assert server.initialise() is True

@@ -10,8 +10,16 @@ from etl.quality.engine import evaluate
 from etl.quality.rules import Rule, all_rules
 from tests.unit.etl.curate.builders import field, raw_batch, widget_contract
 
-GOOD = {"widget_id": "1", "label": "Alpha", "price": "9.99", "kind": "a", "made_on": "2026-11-01",
-        "seen_at": "2026-11-29T10:00:00Z", "serial": "S1", "owner": "ann"}
+GOOD = {
+    "widget_id": "1",
+    "label": "Alpha",
+    "price": "9.99",
+    "kind": "a",
+    "made_on": "2026-11-01",
+    "seen_at": "2026-11-29T10:00:00Z",
+    "serial": "S1",
+    "owner": "ann",
+}
 
 
 def _failures(spark, rows, contract=None):
@@ -57,7 +65,10 @@ def test_a_row_breaking_one_rule_fails_that_rule_with_its_raw_value(case_failure
 
 def test_a_row_failing_several_rules_is_one_row_carrying_every_failure(case_failures):
     assert case_failures["0"] == [
-        ("enum", "kind", "z"), ("range", "widget_id", "0"), ("required", "label", None), ("type", "price", "x"),
+        ("enum", "kind", "z"),
+        ("range", "widget_id", "0"),
+        ("required", "label", None),
+        ("type", "price", "x"),
     ]
 
 
@@ -94,7 +105,8 @@ def test_the_rule_list_names_every_rule_of_the_contract_once():
 
 
 def test_an_integer_field_rejects_fractions_instead_of_truncating_them(spark):
-    contract = widget_contract(fields=(field("widget_id", LogicalType.INTEGER, "int", required=True,
-                                             primary_key=True),))
+    contract = widget_contract(
+        fields=(field("widget_id", LogicalType.INTEGER, "int", required=True, primary_key=True),)
+    )
     failures = _failures(spark, [{"widget_id": "12.5"}, {"widget_id": "12"}], contract)
     assert failures == {"12.5": [("type", "widget_id", "12.5")], "12": []}
