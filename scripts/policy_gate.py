@@ -187,9 +187,18 @@ def evaluate(
     return GateResult(stacks, stale)
 
 
-def run_gate(stacks_dir: Path, stack_environments: dict[str, str], suppressions_file: Path = SUPPRESSIONS_FILE):
-    """Scan every stack folder under ``stacks_dir`` and judge it; see ``evaluate``."""
-    suppressions = load_suppressions(suppressions_file, set(stack_environments.values()))
+def run_gate(
+    stacks_dir: Path,
+    stack_environments: dict[str, str],
+    suppressions_file: Path = SUPPRESSIONS_FILE,
+    known_environments: set[str] | None = None,
+):
+    """Scan every stack folder under ``stacks_dir`` and judge it; see ``evaluate``.
+
+    ``known_environments`` (default: the scanned ones) are the names a suppression may list, so scanning one
+    environment still accepts entries for the others.
+    """
+    suppressions = load_suppressions(suppressions_file, known_environments or set(stack_environments.values()))
     types = {}
     for stack, env in stack_environments.items():
         config_path = stacks_dir / stack / "cdk.tf.json"

@@ -68,6 +68,7 @@ def main(
         environments = load_environments(definitions)
     except EnvironmentDefinitionError as error:
         _fail(f"environment definitions are invalid:\n{error}")
+    all_names = set(environments)
     if env is not None:
         if env not in environments:
             _fail(f"unknown environment {env!r}; choose one of: {', '.join(sorted(environments))}")
@@ -84,7 +85,11 @@ def main(
 
     console.print("==> policy gate: checkov (terraform_json, offline) with policy/suppressions.yaml ...")
     try:
-        result = run_gate(outdir / "stacks", {cfg.stack_name: name for name, cfg in environments.items()})
+        result = run_gate(
+            outdir / "stacks",
+            {cfg.stack_name: name for name, cfg in environments.items()},
+            known_environments=all_names,
+        )
     except PolicyGateError as error:
         _fail(str(error))
     console.print(_summary(result, stack_files))
