@@ -1,1 +1,0 @@
-"""The Northwind analytics API: what the EC2 tier serves behind the load balancer."""
