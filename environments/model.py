@@ -46,6 +46,8 @@ class StateBackend(_Section):
     bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     lock_table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
     region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
+    # Created by scripts/bootstrap_state.py in each account; the alias keeps the backend independent of key ids.
+    kms_key_alias: Annotated[str, Field(pattern=r"^alias/[A-Za-z0-9/_-]+$")] = "alias/northwind-terraform-state"
 
 
 class Tags(_Section):
@@ -165,7 +167,6 @@ class Alarms(_Section):
     rds_free_storage_gib: Annotated[int, Field(ge=1)] = 5
     rds_max_connections: Annotated[int, Field(ge=1)] = 80
     alb_5xx_per_5_minutes: Annotated[int, Field(ge=1)] = 10
-    glue_job_timeout_minutes: Annotated[int, Field(ge=1)] = 60
     # Targets the load balancer may report unhealthy at once before alerting.
     alb_unhealthy_targets: Annotated[int, Field(ge=1)] = 1
     # Consecutive 5-minute periods a metric must breach before an alarm fires.
@@ -210,6 +211,11 @@ class EnvironmentConfig(_Section):
     def deploy_role_arn(self) -> str:
         """The role Terraform assumes in this environment's account."""
         return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+
+    @property
+    def state_kms_key_arn(self) -> str:
+        """The customer-managed key the S3 backend encrypts this environment's state with (an alias ARN)."""
+        return f"arn:aws:kms:{self.state.region}:{self.account_id}:{self.state.kms_key_alias}"
 
     @property
     def stack_name(self) -> str:

@@ -88,6 +88,7 @@ class EnvironmentStack(TerraformStack):
             key=f"{env.stack_name}/terraform.tfstate",
             region=env.state.region,
             encrypt=True,
+            kms_key_id=env.state_kms_key_arn,
             dynamodb_table=env.state.lock_table,
         )
         AwsProvider(
@@ -376,6 +377,7 @@ class EnvironmentStack(TerraformStack):
                 lock_table=env.state.lock_table,
                 region=env.state.region,
                 account_id=env.account_id,
+                kms_key_alias=env.state.kms_key_alias,
             ),
             build_timeout_minutes=delivery.build_timeout_minutes,
         )

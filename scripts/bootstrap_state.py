@@ -20,7 +20,6 @@ import typer
 from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environment
 
 app = typer.Typer(add_completion=False, help=__doc__)
-STATE_KEY_ALIAS = "alias/northwind-terraform-state"
 
 
 @dataclass
@@ -48,15 +47,15 @@ def _tls_only_policy(bucket: str) -> str:
     )
 
 
-def _state_key(kms, report: BootstrapReport) -> str:
+def _state_key(kms, alias: str, report: BootstrapReport) -> str:
     aliases = kms.list_aliases()["Aliases"]
-    existing = next((a for a in aliases if a["AliasName"] == STATE_KEY_ALIAS), None)
+    existing = next((a for a in aliases if a["AliasName"] == alias), None)
     if existing:
         report.steps["kms key"] = "present"
         return kms.describe_key(KeyId=existing["TargetKeyId"])["KeyMetadata"]["Arn"]
     key = kms.create_key(Description="Terraform state of the Northwind platform")["KeyMetadata"]
     kms.enable_key_rotation(KeyId=key["KeyId"])
-    kms.create_alias(AliasName=STATE_KEY_ALIAS, TargetKeyId=key["KeyId"])
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
     report.steps["kms key"] = "created"
     return key["Arn"]
 
@@ -122,7 +121,7 @@ def bootstrap(env: EnvironmentConfig, session) -> BootstrapReport:
         )
     report = BootstrapReport()
     region = env.state.region
-    key_arn = _state_key(session.client("kms", region_name=region), report)
+    key_arn = _state_key(session.client("kms", region_name=region), env.state.kms_key_alias, report)
     _state_bucket(session.client("s3", region_name=region), env, key_arn, report)
     _lock_table(session.client("dynamodb", region_name=region), env, key_arn, report)
     return report
@@ -141,7 +140,7 @@ def main(
     if dry_run:
         typer.echo(
             f"would ensure in account {env.account_id} ({env.state.region}): bucket {env.state.bucket}, "
-            f"lock table {env.state.lock_table}, key {STATE_KEY_ALIAS}"
+            f"lock table {env.state.lock_table}, key {env.state.kms_key_alias}"
         )
         return
     import boto3

@@ -87,7 +87,7 @@ def deploy_buildspec(stack_name: str) -> str:
 
 def build_role_statements(props: DeliveryProps, connection_arn: str) -> list[Statement]:
     """What the delivery (CodeBuild) role needs beyond the identity module's artifacts, deploy-role and
-    build-log grants: the stack's state object and lock, and the GitHub connection."""
+    build-log grants: the stack's state object, its key and lock, and the GitHub connection."""
     state = props.state
     return [
         Statement(
@@ -101,6 +101,16 @@ def build_role_statements(props: DeliveryProps, connection_arn: str) -> list[Sta
             sid="LockState",
             actions=("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"),
             resources=(state.lock_table_arn,),
+        ),
+        Statement(
+            sid="UseStateKey",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            # The key id is only known after bootstrap_state creates it; its alias identifies it.
+            resources=(state.account_keys_arn,),
+            conditions={
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": [state.kms_key_alias]},
+                "StringEquals": {"kms:ViaService": f"s3.{state.region}.amazonaws.com"},
+            },
         ),
         Statement(
             sid="UseGitHubConnection", actions=("codestar-connections:UseConnection",), resources=(connection_arn,)

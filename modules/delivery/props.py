@@ -18,6 +18,7 @@ class StateLocation:
         lock_table: the DynamoDB lock table.
         region: the region of the state bucket and lock table.
         account_id: the account holding the lock table.
+        kms_key_alias: the alias of the customer-managed key the state object is encrypted with.
     """
 
     bucket: str
@@ -25,6 +26,7 @@ class StateLocation:
     lock_table: str
     region: str
     account_id: str
+    kms_key_alias: str
 
     @property
     def object_arn(self) -> str:
@@ -35,6 +37,11 @@ class StateLocation:
     def lock_table_arn(self) -> str:
         """The lock table Terraform takes its state lock in."""
         return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{self.lock_table}"
+
+    @property
+    def account_keys_arn(self) -> str:
+        """The account's KMS keys in the state's region; grants narrow it to the state key by its alias."""
+        return f"arn:aws:kms:{self.region}:{self.account_id}:key/*"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from environments import EnvironmentDefinitionError
-from scripts.bootstrap_state import STATE_KEY_ALIAS, bootstrap
+from scripts.bootstrap_state import bootstrap
 
 
 @pytest.fixture
@@ -58,7 +58,11 @@ def test_bootstrap_run_twice_finds_everything_present_and_keeps_one_key(aws_doub
     bootstrap(dev_in_moto_account, aws_double)
     report = bootstrap(dev_in_moto_account, aws_double)
     assert set(report.steps.values()) == {"present"}
-    aliases = [a for a in aws_double.client("kms").list_aliases()["Aliases"] if a["AliasName"] == STATE_KEY_ALIAS]
+    aliases = [
+        a
+        for a in aws_double.client("kms").list_aliases()["Aliases"]
+        if a["AliasName"] == dev_in_moto_account.state.kms_key_alias
+    ]
     assert len(aliases) == 1
 
 

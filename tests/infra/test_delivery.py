@@ -156,7 +156,7 @@ def test_the_pipeline_role_is_trusted_by_codepipeline_only_and_scoped_to_its_own
         assert "*" not in statement["Resource"]
 
 
-def test_the_build_role_reaches_only_this_stacks_state_object_and_lock_table(stack, environments):
+def test_the_build_role_reaches_only_this_stacks_state_object_its_key_and_lock_table(stack, environments):
     env = _env(stack, environments)
     statements = _statements(stack, "delivery-pipeline-delivery")
     assert statements["ReadWriteState"]["Resource"] == [
@@ -168,6 +168,10 @@ def test_the_build_role_reaches_only_this_stacks_state_object_and_lock_table(sta
     assert statements["ListStateKey"]["Condition"] == {
         "StringEquals": {"s3:prefix": f"{env.stack_name}/terraform.tfstate"}
     }
+    state_key = statements["UseStateKey"]
+    assert state_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert state_key["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": [env.state.kms_key_alias]}
+    assert state_key["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{env.state.region}.amazonaws.com"}
     assert statements["UseGitHubConnection"]["Resource"][0].startswith("${aws_codestarconnections_connection.")
     for statement in statements.values():
         assert all(not a.endswith("*") for a in statement["Action"])
@@ -191,7 +195,9 @@ def _props(**changes) -> DeliveryProps:
         log_retention_days=30,
         approval_topic_arn="arn:aws:sns:eu-west-2:111111111111:alerts",
         approval_topic_kms_key_arn="arn:aws:kms:eu-west-2:111111111111:key/alerts",
-        state=StateLocation("state", "northwind-dev/terraform.tfstate", "locks", "eu-west-2", "111111111111"),
+        state=StateLocation(
+            "state", "northwind-dev/terraform.tfstate", "locks", "eu-west-2", "111111111111", "alias/state"
+        ),
     )
     return dataclasses.replace(base, **changes)
 

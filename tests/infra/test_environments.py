@@ -59,6 +59,7 @@ def test_overlapping_cidrs_between_environments_are_refused(tmp_path):
 
 def test_production_without_multi_az_or_deletion_protection_is_refused(tmp_path):
     directory = _copy_definitions(tmp_path)
+
     def weaken(definition):
         definition["database"].update(multi_az=False, deletion_protection=False)
         definition["compute"].update(load_balancer_deletion_protection=False)

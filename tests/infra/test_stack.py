@@ -26,6 +26,7 @@ def test_state_lives_in_the_environments_own_encrypted_bucket_with_dynamodb_lock
         "key": f"{stack.name}/terraform.tfstate",
         "region": env.state.region,
         "encrypt": True,
+        "kms_key_id": f"arn:aws:kms:{env.state.region}:{env.account_id}:alias/northwind-terraform-state",
         "dynamodb_table": env.state.lock_table,
     }
 
