@@ -37,6 +37,8 @@ def _format_validation_error(source: Path, error: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key; remove it or fix its spelling (see environments/model.py)"
+        elif problem["type"] == "string_pattern_mismatch":
+            message = f"{problem['input']!r} is not valid: {message}"
         lines.append(f"{source.name}: {field}: {message}")
     return "\n".join(lines)
 
@@ -77,7 +79,15 @@ def load_environments(directory: Path = DEFINITIONS_DIR) -> dict[str, Environmen
     paths = sorted(directory.glob("*.yaml"))
     if not paths:
         raise EnvironmentDefinitionError(f"no environment definitions (*.yaml) found in {directory}")
-    environments = {path.stem: _load_file(path) for path in paths}
+    environments, problems = {}, []
+    # Every file is checked before failing, so one run lists every mistake.
+    for path in paths:
+        try:
+            environments[path.stem] = _load_file(path)
+        except EnvironmentDefinitionError as error:
+            problems.append(str(error))
+    if problems:
+        raise EnvironmentDefinitionError("\n".join(problems))
     _check_across(environments)
     return environments
 

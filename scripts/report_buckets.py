@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +222,7 @@ def main(
             _synthesize(outdir)
             stacks = read_stacks(outdir)
     except ReportError as error:
-        console.print(f"[bold red]error:[/] {error}")
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
         raise typer.Exit(2) from None
     rows = [row for env, config in stacks.items() for row in bucket_rows(config, env)]
     if markdown:

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from environments import EnvironmentDefinitionError, load_environments
@@ -205,7 +206,7 @@ def main(
     try:
         environments = load_environments()
     except EnvironmentDefinitionError as error:
-        console.print(f"[bold red]error:[/] environment definitions are invalid:\n{error}")
+        console.print(f"[bold red]error:[/] environment definitions are invalid:\n{escape(str(error))}")
         raise typer.Exit(2) from None
     paths = {name: outdir / "stacks" / env.stack_name / "cdk.tf.json" for name, env in environments.items()}
     if not all(path.exists() for path in paths.values()):
@@ -217,7 +218,7 @@ def main(
         configs = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in paths.items()}
         tables = _tables(configs)
     except (ReportError, KeyError, json.JSONDecodeError) as error:
-        console.print(f"[bold red]error:[/] {outdir} does not hold the stacks this report reads: {error}")
+        console.print(f"[bold red]error:[/] {outdir} does not hold the stacks this report reads: {escape(str(error))}")
         raise typer.Exit(1) from None
     for table in tables:
         console.print(table)

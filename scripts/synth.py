@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_environments
@@ -26,7 +27,8 @@ app = typer.Typer(add_completion=False, help=__doc__)
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    # Messages quote patterns such as [a-z]; escaping keeps rich from reading them as markup.
+    console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(2)
 
 

@@ -182,11 +182,19 @@ def _load_with(tmp_path, env_name: str, section: str, **values):
 @pytest.mark.parametrize(
     ("section", "values", "message"),
     [
-        ("database", {"engine_version": "18.3"}, r"dev\.yaml: database\.engine_version: String should match"),
+        (
+            "database",
+            {"engine_version": "18.3"},
+            r"dev\.yaml: database\.engine_version: '18\.3' is not valid: String should match",
+        ),
         ("database", {"performance_insights_retention_days": 30}, "use 7, 31 x N"),
         ("database", {"monitoring_interval_seconds": 0}, "use 1, 5, 10, 15, 30 or 60"),
         ("database", {"max_allocated_storage_gib": 30, "allocated_storage_gib": 50}, "is below allocated_storage"),
-        ("compute", {"certificate_arn": "not-an-arn"}, r"dev\.yaml: compute\.certificate_arn: String should match"),
+        (
+            "compute",
+            {"certificate_arn": "not-an-arn"},
+            r"dev\.yaml: compute\.certificate_arn: 'not-an-arn' is not valid: String should match",
+        ),
         ("alarms", {"alert_email": "oncall"}, r"dev\.yaml: alarms\.alert_email"),
     ],
 )

@@ -84,8 +84,8 @@ def test_unknown_keys_are_refused_with_the_field_named(tmp_path):
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("account_id", "12345", r"dev\.yaml: account_id: String should match pattern"),
-        ("region", "london", r"dev\.yaml: region: String should match pattern"),
+        ("account_id", "12345", r"dev\.yaml: account_id: '12345' is not valid: String should match pattern"),
+        ("region", "london", r"dev\.yaml: region: 'london' is not valid: String should match pattern"),
         ("log_retention_days", 42, r"log_retention_days=42 is not a CloudWatch retention"),
         (
             "tier",

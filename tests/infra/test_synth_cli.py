@@ -26,5 +26,16 @@ def test_a_malformed_definition_names_the_file_and_field(tmp_path):
     (tmp_path / "stage.yaml").write_text(broken)
     result = runner.invoke(app, ["--definitions", str(tmp_path)])
     assert result.exit_code == 2
-    assert "stage.yaml: account_id: String should match pattern" in result.output
+    assert "stage.yaml: account_id: '2222' is not valid: String should match pattern" in result.output
     assert "Traceback" not in result.output
+
+
+def test_mistakes_in_several_definitions_are_all_listed_in_one_run_with_patterns_printed_verbatim(tmp_path):
+    for path in DEFINITIONS_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "dev.yaml").write_text((tmp_path / "dev.yaml").read_text().replace("eu-west-2", "london", 1))
+    (tmp_path / "prod.yaml").write_text((tmp_path / "prod.yaml").read_text() + "colour: blue\n")
+    result = runner.invoke(app, ["--definitions", str(tmp_path)])
+    assert result.exit_code == 2
+    assert r"dev.yaml: region: 'london' is not valid: String should match pattern '^[a-z]{2}" in result.output
+    assert "prod.yaml: colour: unknown key" in result.output
