@@ -44,7 +44,7 @@ from etl.spark import build_local_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "sample-data" / "northwind"
+DEFAULT_SOURCE = REPO_ROOT / "etl" / "samples" / "northwind"
 CURATED_DATASETS = (
     "orders",
     "order_lines",

@@ -12,14 +12,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-SAMPLE_DATA = REPO_ROOT.parent / "shared" / "sample-data" / "northwind"
+SAMPLE_DATA = REPO_ROOT / "etl" / "samples" / "northwind"
 
 
 @pytest.fixture(scope="session")
 def northwind_sample_dir() -> Path:
-    """The real Northwind CSV export kept beside the repository (shared/sample-data/northwind)."""
+    """The real Northwind CSV export shipped in the repository (etl/samples/northwind, Ms-PL, see its NOTICE)."""
     if not SAMPLE_DATA.is_dir():
-        pytest.fail(f"Northwind sample data not found at {SAMPLE_DATA}; clone the repository beside shared/")
+        pytest.fail(
+            f"Northwind sample data not found at {SAMPLE_DATA}; restore it from git (git checkout -- {SAMPLE_DATA})"
+        )
     return SAMPLE_DATA
 
 
