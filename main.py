@@ -5,14 +5,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environments
 
+# Node 22, pinned in package.json; the machine's own node may be older than jsii supports.
+PINNED_NODE = Path(__file__).resolve().parent / "node_modules" / ".bin" / "node"
+
 
 def build_app(environments: dict[str, EnvironmentConfig], outdir: Path | None = None):
     """Build the app with one ``EnvironmentStack`` per environment; call ``.synth()`` on the result."""
+    # jsii starts its node process on the first import of cdktf; point it at the pinned node first.
+    if PINNED_NODE.exists():
+        os.environ.setdefault("JSII_NODE", str(PINNED_NODE))
     # The AWS provider bindings take seconds to import: import them only once the definitions are valid.
     from cdktf import App
 
