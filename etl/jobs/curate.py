@@ -2,7 +2,8 @@
 
 Job arguments: ``--run_date YYYY-MM-DD``, ``--datasets orders,order_lines,...`` (default: every contract),
 ``--lookback_days 3``, ``--lake_bucket``, ``--lake_kms_key_id`` and ``--pseudonym_secret_id`` (the Secrets
-Manager id of the pseudonymization key). Only the ``__main__`` block knows about Glue.
+Manager id of the pseudonymization key, ``northwind-<env>/pseudonym-key``). Only the ``__main__`` block knows
+about Glue.
 """
 
 from __future__ import annotations

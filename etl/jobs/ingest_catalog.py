@@ -1,8 +1,8 @@
 """Glue (Python shell) entry script for the weekly catalog: fetch every page and land it in the raw zone.
 
 Job arguments: ``--run_date YYYY-MM-DD``, ``--catalog_base_url``, ``--catalog_token_secret_id`` (the Secrets
-Manager id of the API's bearer token), ``--lake_bucket`` and ``--lake_kms_key_id``. Only the ``__main__``
-block knows about Glue.
+Manager id of the API's bearer token, ``northwind-<env>/catalog-token``), ``--lake_bucket`` and
+``--lake_kms_key_id``. Only the ``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations

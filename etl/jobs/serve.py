@@ -1,8 +1,9 @@
 """Glue 5.0 entry script for the serving load: ``main(spark, args)`` upserts every aggregate into RDS.
 
-Job arguments: ``--lake_bucket``, ``--lake_kms_key_id`` and ``--serving_db_secret_id`` (the Secrets Manager
-id of the serving database's connection secret). psycopg comes from ``--additional-python-modules``. Only the
-``__main__`` block knows about Glue.
+Job arguments: ``--lake_bucket``, ``--lake_kms_key_id``, ``--serving_db_secret_id`` (the Secrets Manager id of
+the database's RDS-managed master secret: username and password), ``--serving_db_host`` (the stack's
+``database_address``), ``--serving_db_port`` (default 5432) and ``--serving_db_name`` (default northwind).
+psycopg comes from ``--additional-python-modules``. Only the ``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ import psycopg
 from pyspark.sql import SparkSession
 
 from etl.lake import LakeStore, S3LakeStore
-from etl.serve.connection import settings_from_secret
+from etl.serve.connection import ServingDatabaseEndpoint, endpoint_from_arguments, settings_from_secret
 from etl.serve.load import load_serving
 from etl.serve.upsert import UpsertResult
 
 log = logging.getLogger(__name__)
-ARGUMENTS = ("lake_bucket", "lake_kms_key_id", "serving_db_secret_id")
+ARGUMENTS = (
+    "lake_bucket",
+    "lake_kms_key_id",
+    "serving_db_secret_id",
+    "serving_db_host",
+    "serving_db_port",
+    "serving_db_name",
+)
 
 
 @dataclass(frozen=True)
@@ -29,11 +37,19 @@ class ServeJobArgs:
     lake_bucket: str
     lake_kms_key_id: str
     serving_db_secret_id: str
+    serving_db_endpoint: ServingDatabaseEndpoint | None
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> ServeJobArgs:
-        """Job arguments as Glue resolves them."""
-        return cls(raw["lake_bucket"], raw["lake_kms_key_id"], raw["serving_db_secret_id"])
+        """Job arguments as Glue resolves them (all strings); without a host the secret must name it."""
+        return cls(
+            lake_bucket=raw["lake_bucket"],
+            lake_kms_key_id=raw["lake_kms_key_id"],
+            serving_db_secret_id=raw["serving_db_secret_id"],
+            serving_db_endpoint=endpoint_from_arguments(
+                raw.get("serving_db_host"), raw.get("serving_db_port"), raw.get("serving_db_name")
+            ),
+        )
 
 
 def main(spark: SparkSession, args: ServeJobArgs, store: LakeStore | None = None) -> list[UpsertResult]:
@@ -41,7 +57,7 @@ def main(spark: SparkSession, args: ServeJobArgs, store: LakeStore | None = None
     import boto3
 
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
-    settings = settings_from_secret(args.serving_db_secret_id)
+    settings = settings_from_secret(args.serving_db_secret_id, args.serving_db_endpoint)
     with psycopg.connect(settings.conninfo()) as connection:
         results = load_serving(spark, store, connection)
     for result in results:
@@ -64,4 +80,5 @@ if __name__ == "__main__":
     from pyspark.context import SparkContext
 
     glue = GlueContext(SparkContext.getOrCreate())
-    main(glue.spark_session, ServeJobArgs.parse(getResolvedOptions(sys.argv, list(ARGUMENTS))))
+    options = getResolvedOptions(sys.argv, [name for name in ARGUMENTS if f"--{name}" in sys.argv])
+    main(glue.spark_session, ServeJobArgs.parse(options))

@@ -1,8 +1,10 @@
 """Connection settings for the serving database.
 
-In AWS they come from a Secrets Manager secret in the RDS JSON shape (``host``, ``port``, ``dbname``,
-``username``, ``password``); locally, from the throwaway server (``etl.localdev.postgres``). The password is
-only ever handed to the driver.
+In AWS the credentials come from the RDS-managed master secret, which holds only ``username`` and
+``password``; where the database listens (host, port, database name) comes from the stack, passed to the
+job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry ``host``, ``port`` and ``dbname``
+itself (``$NORTHWIND_SERVING_DB_SECRET``), or the settings come from the throwaway server
+(``etl.localdev.postgres``). The password is only ever handed to the driver.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from etl.secrets import read_secret
 
 LOCAL_SECRET_ENV_VAR = "NORTHWIND_SERVING_DB_SECRET"  # noqa: S105 - a variable name, not a secret
+DEFAULT_PORT = 5432
+DEFAULT_DATABASE = "northwind"
 
 
 class ServingDatabaseConfigError(ValueError):
-    """The serving database secret is not the JSON object the loader expects."""
+    """The serving database's secret or endpoint arguments are not usable; the message says what to fix."""
 
 
 class ServingDatabaseSettings(BaseModel):
@@ -28,8 +32,8 @@ class ServingDatabaseSettings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     host: str
-    port: int = Field(default=5432, gt=0, lt=65536)
-    dbname: str = "northwind"
+    port: int = Field(default=DEFAULT_PORT, gt=0, lt=65536)
+    dbname: str = DEFAULT_DATABASE
     user: str = Field(alias="username")
     password: SecretStr | None = None
     # RDS enforces TLS; verify-full once the RDS CA bundle is on the job's path.
@@ -50,19 +54,76 @@ class ServingDatabaseSettings(BaseModel):
         )
 
 
-def settings_from_secret(secret_id: str | None, client: object | None = None) -> ServingDatabaseSettings:
-    """Read the serving database settings from Secrets Manager (or ``$NORTHWIND_SERVING_DB_SECRET`` locally)."""
-    raw = read_secret(secret_id, LOCAL_SECRET_ENV_VAR, client=client)
+class ServingDatabaseEndpoint(BaseModel):
+    """Where the serving database listens, as the stack reports it (``database_address`` and the database)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=DEFAULT_PORT, gt=0, lt=65536)
+    dbname: str = Field(default=DEFAULT_DATABASE, min_length=1)
+
+
+def endpoint_from_arguments(
+    host: str | None, port: str | None = None, dbname: str | None = None
+) -> ServingDatabaseEndpoint | None:
+    """The endpoint given by the job arguments ``--serving_db_host``, ``_port`` and ``_name``.
+
+    None without a host (the secret then names it); a port or database name without a host is an error rather
+    than ignored.
+    """
+    if not host:
+        if port or dbname:
+            raise ServingDatabaseConfigError(
+                "--serving_db_port and --serving_db_name need --serving_db_host; pass the database address"
+            )
+        return None
+    given = {"host": host, "port": port, "dbname": dbname}
     try:
-        return ServingDatabaseSettings.model_validate(json.loads(raw))
-    except (json.JSONDecodeError, ValidationError) as error:
-        # The error text never includes the secret's values, only what is wrong with its shape.
-        problems = (
-            "not JSON"
-            if isinstance(error, json.JSONDecodeError)
-            else ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        )
+        return ServingDatabaseEndpoint.model_validate({key: value for key, value in given.items() if value})
+    except ValidationError as error:
         raise ServingDatabaseConfigError(
-            f"serving database secret {secret_id or LOCAL_SECRET_ENV_VAR} is not usable ({problems}); "
-            "store a JSON object with host, port, dbname, username and password"
+            f"serving database endpoint arguments are not usable ({_problems(error)}); pass "
+            f"--serving_db_host, --serving_db_port (1-65535, default {DEFAULT_PORT}) and --serving_db_name "
+            f"(default {DEFAULT_DATABASE})"
         ) from None
+
+
+def settings_from_secret(
+    secret_id: str | None, endpoint: ServingDatabaseEndpoint | None = None, client: object | None = None
+) -> ServingDatabaseSettings:
+    """Credentials from Secrets Manager (or ``$NORTHWIND_SERVING_DB_SECRET`` locally) joined to ``endpoint``.
+
+    ``endpoint`` (from the job's arguments) wins over any host, port or database name in the secret; without
+    it the secret must carry the host.
+    """
+    source = secret_id or LOCAL_SECRET_ENV_VAR
+    try:
+        values = json.loads(read_secret(secret_id, LOCAL_SECRET_ENV_VAR, client=client))
+    except json.JSONDecodeError:
+        values = None
+    # The error texts never include the secret's values, only what is wrong with its shape.
+    if not isinstance(values, dict):
+        raise ServingDatabaseConfigError(
+            f"serving database secret {source} is not usable (not a JSON object); "
+            "store a JSON object with username and password"
+        )
+    if endpoint is not None:
+        values = {**values, **endpoint.model_dump()}
+    elif not values.get("host"):
+        raise ServingDatabaseConfigError(
+            f"no host for the serving database: secret {source} has none and no endpoint was given; "
+            "pass --serving_db_host (the stack's database_address), or for local development put host in "
+            "the secret"
+        )
+    try:
+        return ServingDatabaseSettings.model_validate(values)
+    except ValidationError as error:
+        raise ServingDatabaseConfigError(
+            f"serving database secret {source} is not usable ({_problems(error)}); "
+            "store a JSON object with username and password (locally also host, port and dbname)"
+        ) from None
+
+
+def _problems(error: ValidationError) -> str:
+    return ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())

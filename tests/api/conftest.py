@@ -33,7 +33,11 @@ INSERT INTO serving.market_indicators_beside_sales (indicator_date, country, ord
 
 @pytest.fixture
 def serving_settings(postgres_database) -> ServiceSettings:  # noqa: F811
-    """A fresh database with the serving schema (the ETL's own migrations) and a few known rows."""
+    """A fresh database with the serving schema (the ETL's own migrations) and a few known rows.
+
+    The API logs in as its own role, ``analytics_service`` (the settings' default), which migration V004
+    creates with read grants only: the routes are tested with the privileges they have in AWS.
+    """
     import psycopg
 
     with psycopg.connect(postgres_database.conninfo(), autocommit=True) as connection:
@@ -43,7 +47,6 @@ def serving_settings(postgres_database) -> ServiceSettings:  # noqa: F811
         db_host=postgres_database.host,
         db_port=postgres_database.port,
         db_name=postgres_database.dbname,
-        db_user=postgres_database.user,
         db_sslmode="disable",
     )
 

@@ -153,3 +153,10 @@ def test_uvicorn_finds_the_app_built_from_the_environment(monkeypatch):
     monkeypatch.setenv("NORTHWIND_DB_SSLMODE", "disable")
     monkeypatch.delenv("NORTHWIND_DB_IAM_AUTH", raising=False)
     assert TestClient(module.app).get("/health").status_code == 200
+
+
+def test_the_api_logs_in_as_its_own_read_only_role(serving_settings):
+    with Database(serving_settings).connect() as connection:
+        row = connection.execute("SELECT current_user AS role_name").fetchone()
+    assert row == {"role_name": serving_settings.db_user}
+    assert serving_settings.db_user == "analytics_service"

@@ -76,7 +76,10 @@ def run_enrichment(
     base_url: Annotated[str, typer.Option("--base-url", help="Root of the API.")] = DEFAULT_BASE_URL,
     secret_id: Annotated[
         str | None,
-        typer.Option("--secret-id", help=f"Secrets Manager id of the API key; unset: ${LOCAL_KEY_ENV_VAR} (local)."),
+        typer.Option(
+            "--secret-id",
+            help=f"Secrets Manager id of the API key (northwind-<env>/rapidapi); unset: ${LOCAL_KEY_ENV_VAR} (local).",
+        ),
     ] = None,
     period: Annotated[
         int | None, typer.Option("--period", min=1, max=365, help="Sales period in days, 1 to 365.")

@@ -58,16 +58,16 @@ def run_one_plate(tmp_path: Path, stub: RapidApiStub, secret_id: str | None) -> 
 
 def test_the_cli_reads_the_key_from_secrets_manager(tmp_path, aws_without_local_key, stub, capsys):
     """Secrets Manager is moto's in-process double of AWS."""
-    aws_without_local_key.create_secret(Name="northwind/rapidapi", SecretString=API_KEY)
+    aws_without_local_key.create_secret(Name="northwind-dev/rapidapi", SecretString=API_KEY)
 
-    code = run_one_plate(tmp_path, stub, "northwind/rapidapi")
+    code = run_one_plate(tmp_path, stub, "northwind-dev/rapidapi")
 
     assert code == 0
     assert [call.key_accepted for call in stub.calls] == [True]
     assert API_KEY not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("secret_id", [None, "northwind/missing"])
+@pytest.mark.parametrize("secret_id", [None, "northwind-dev/missing"])
 def test_a_missing_key_is_one_line_and_exit_2_with_no_call(tmp_path, aws_without_local_key, stub, capsys, secret_id):
     """Secrets Manager is moto's in-process double of AWS."""
     code = run_one_plate(tmp_path, stub, secret_id)

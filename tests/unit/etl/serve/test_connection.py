@@ -1,4 +1,5 @@
-"""Serving database settings from Secrets Manager (or the local variable)."""
+"""Serving database settings: credentials from Secrets Manager (or the local variable), the endpoint from the
+job's arguments or, locally, from the secret."""
 
 from __future__ import annotations
 
@@ -8,32 +9,98 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from etl.serve.connection import LOCAL_SECRET_ENV_VAR, ServingDatabaseConfigError, settings_from_secret
+from etl.serve.connection import (
+    LOCAL_SECRET_ENV_VAR,
+    ServingDatabaseConfigError,
+    ServingDatabaseEndpoint,
+    endpoint_from_arguments,
+    settings_from_secret,
+)
 
-SECRET = {"host": "db.internal", "port": 5432, "dbname": "northwind", "username": "loader", "password": "s3cr3t!"}
+# What RDS stores in the secret it manages for the master user: credentials only.
+MANAGED_SECRET = {"username": "loader", "password": "s3cr3t!"}
+LOCAL_SECRET = {"host": "127.0.0.1", "port": 55432, "dbname": "local", **MANAGED_SECRET, "sslmode": "disable"}
 
 
-def test_settings_come_from_the_secrets_manager_secret_and_default_to_tls():
-    """Uses moto's in-memory Secrets Manager as the double for AWS."""
+@pytest.fixture
+def secretsmanager():
+    """moto's in-memory Secrets Manager stands in for AWS."""
     with mock_aws():
-        client = boto3.client("secretsmanager", region_name="eu-west-2")
-        client.create_secret(Name="serving-db", SecretString=json.dumps(SECRET))
-        settings = settings_from_secret("serving-db", client=client)
+        yield boto3.client("secretsmanager", region_name="eu-west-2")
 
-    assert (settings.host, settings.port, settings.user, settings.sslmode) == ("db.internal", 5432, "loader", "require")
+
+def test_in_aws_the_managed_secrets_credentials_join_the_endpoint_from_the_job_arguments(secretsmanager):
+    """Uses moto's in-memory Secrets Manager as the double for AWS."""
+    secretsmanager.create_secret(Name="rds!db-1", SecretString=json.dumps(MANAGED_SECRET))
+    endpoint = endpoint_from_arguments("db.internal", "6432", "analytics")
+
+    settings = settings_from_secret("rds!db-1", endpoint, client=secretsmanager)
+
+    assert (settings.host, settings.port, settings.dbname, settings.user) == (
+        "db.internal",
+        6432,
+        "analytics",
+        "loader",
+    )
+    assert settings.sslmode == "require"
     assert "password=s3cr3t!" in settings.conninfo()
     assert "s3cr3t" not in repr(settings)
 
 
-def test_locally_the_settings_come_from_the_environment_variable(monkeypatch):
-    monkeypatch.setenv(LOCAL_SECRET_ENV_VAR, json.dumps({**SECRET, "sslmode": "disable"}))
+def test_the_endpoint_defaults_to_port_5432_and_the_northwind_database():
+    assert endpoint_from_arguments("db.internal") == ServingDatabaseEndpoint(
+        host="db.internal", port=5432, dbname="northwind"
+    )
 
-    assert settings_from_secret(None).sslmode == "disable"
+
+def test_the_job_arguments_endpoint_wins_over_a_host_in_the_secret(secretsmanager):
+    """Uses moto's in-memory Secrets Manager as the double for AWS."""
+    secretsmanager.create_secret(Name="serving-db", SecretString=json.dumps(LOCAL_SECRET))
+
+    settings = settings_from_secret("serving-db", endpoint_from_arguments("db.internal"), client=secretsmanager)
+
+    assert (settings.host, settings.port, settings.dbname) == ("db.internal", 5432, "northwind")
+
+
+def test_locally_a_secret_carrying_host_and_port_is_used_as_it_is(monkeypatch):
+    monkeypatch.setenv(LOCAL_SECRET_ENV_VAR, json.dumps(LOCAL_SECRET))
+
+    settings = settings_from_secret(None)
+
+    assert (settings.host, settings.port, settings.dbname, settings.sslmode) == ("127.0.0.1", 55432, "local", "disable")
+
+
+def test_without_a_host_in_the_secret_or_the_arguments_the_error_says_to_pass_the_host(secretsmanager):
+    """Uses moto's in-memory Secrets Manager as the double for AWS."""
+    secretsmanager.create_secret(Name="rds!db-1", SecretString=json.dumps(MANAGED_SECRET))
+
+    with pytest.raises(ServingDatabaseConfigError, match=r"no host for the serving database.*--serving_db_host"):
+        settings_from_secret("rds!db-1", endpoint_from_arguments(None), client=secretsmanager)
+
+
+@pytest.mark.parametrize(
+    ("port", "dbname", "problem"),
+    [("none", None, "port: Input should be a valid integer"), ("70000", None, "port: Input should be less than")],
+)
+def test_a_bad_port_argument_is_a_clear_error_naming_the_argument(port, dbname, problem):
+    with pytest.raises(ServingDatabaseConfigError, match=f"{problem}.*--serving_db_port"):
+        endpoint_from_arguments("db.internal", port, dbname)
+
+
+@pytest.mark.parametrize(("port", "dbname"), [("6432", None), (None, "analytics")])
+def test_a_port_or_database_name_without_a_host_is_an_error_not_ignored(port, dbname):
+    with pytest.raises(ServingDatabaseConfigError, match="need --serving_db_host"):
+        endpoint_from_arguments(None, port, dbname)
 
 
 @pytest.mark.parametrize(
     ("value", "problem"),
-    [("password=s3cr3t!", "not JSON"), (json.dumps({"password": "s3cr3t!"}), "host: Field required")],
+    [
+        ("password=s3cr3t!", "not a JSON object"),
+        (json.dumps(["s3cr3t!"]), "not a JSON object"),
+        (json.dumps({"host": "db.internal", "password": "s3cr3t!"}), "username: Field required"),
+        (json.dumps({**LOCAL_SECRET, "port": "s3cr3t!"}), "port: Input should be a valid integer"),
+    ],
 )
 def test_an_unusable_secret_is_a_clear_error_that_never_repeats_its_value(monkeypatch, value, problem):
     monkeypatch.setenv(LOCAL_SECRET_ENV_VAR, value)
