@@ -116,8 +116,6 @@ def spark_aggregates(spark: SparkSession, store: LocalLakeStore) -> tuple[float,
             continue
         count, total = frame.agg(F.count("*"), F.sum(CHECKSUM_COLUMN[table])).first()
         checks[table] = (int(count), str(total))
-    for frame in curated.values():
-        frame.unpersist()
     return seconds, checks
 
 

@@ -52,7 +52,9 @@ def flag_duplicates(frame: DataFrame, constraint: UniqueConstraint) -> DataFrame
     """Fail every passing row whose key repeats, except one winner: the record from the latest source file
     (raw keys sort by landing date), ties broken by the raw record, so the choice is deterministic."""
     passing = passes()
-    ranked = Window.partitionBy(passing, *constraint.fields).orderBy(
+    # Key fields first: Spark sorts on a prefix of the first column, and a flag shared by nearly every row
+    # would leave the whole sort to full row comparisons.
+    ranked = Window.partitionBy(*constraint.fields, passing).orderBy(
         F.col(SOURCE_FILE).desc(), F.col(RAW_RECORD).desc()
     )
     duplicate = passing & (F.row_number().over(ranked) > 1)

@@ -160,6 +160,19 @@ def test_funnel_counts_sessions_reaching_each_stage_per_day_and_the_conversion_r
     ]
 
 
+def test_funnel_counts_events_without_a_session_as_events_but_not_as_sessions(spark):
+    at = datetime(1998, 5, 1, 10, 0)
+    events = spark.createDataFrame(
+        [("s1", "page_view", at), (None, "page_view", at), (None, "purchase", at), ("s1", None, at)],
+        "session_id string, event_type string, event_time timestamp",
+    )
+
+    result = clickstream_funnel_daily(events)
+
+    # One session (s1), which viewed a page and did not buy; all 4 events count.
+    assert _rows(result, "event_date") == [(date(1998, 5, 1), 1, 1, 0, 0, 0, 0, 4, D("0.000000"))]
+
+
 def test_market_indicators_sit_beside_sales_of_the_same_day_and_country(spark, orders, order_lines):
     indicators = spark.createDataFrame(
         [
