@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from etl.curate import curate_dataset
+from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.generate.dataset import CLICKSTREAM_FOLDER, MARKET_DROP_FOLDER, CompanionSpec, write_sample_companions
 from etl.ingest.catalog import CatalogApiClient, CatalogApiSettings, ingest_catalog
 from etl.ingest.clickstream import ingest_clickstream
@@ -187,8 +188,11 @@ def run_pipeline(
     done(f"{landed} file(s) landed in {config.lake}")
 
     done = _stage(progress, "curate")
+    pseudonym_key = resolve_pseudonym_key()  # once, so a missing local key is reported once
     for dataset in CURATED_DATASETS:
-        report = curate_dataset(spark, store, dataset, config.run_date, config.lookback_days)
+        report = curate_dataset(
+            spark, store, dataset, config.run_date, config.lookback_days, pseudonym_key=pseudonym_key
+        )
         line = summary.datasets[dataset]
         line.rows_landed, line.rows_curated = report.rows_landed, report.rows_curated
         line.rows_quarantined, line.balanced, line.status = report.rows_quarantined, report.balanced, report.status
