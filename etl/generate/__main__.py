@@ -12,7 +12,7 @@ from rich.console import Console
 from etl.generate.dataset import GeneratorSpec, GeneratorSpecError, generate
 from etl.generate.malformed import MalformedKind
 
-DEFAULT_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "sample-data" / "northwind"
+DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "northwind"
 
 app = typer.Typer(add_completion=False, help=__doc__)
 

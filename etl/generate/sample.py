@@ -43,7 +43,9 @@ def _repair_unquoted_address(record: list[str]) -> list[str]:
 
 def read_sample(sample_dir: Path) -> NorthwindSample:
     """Read customers (addresses repaired), products and categories from the Northwind export."""
-    with (sample_dir / "customers.csv").open(encoding="utf-8", newline="") as handle:
+    # Replacing undecodable bytes: the generator needs ids and countries, and a source with a damaged name must
+    # still run; the file itself lands unchanged and curation quarantines that row under the encoding rule.
+    with (sample_dir / "customers.csv").open(encoding="utf-8", errors="replace", newline="") as handle:
         _, *customers = csv.reader(handle)
     with (sample_dir / "products.csv").open(encoding="utf-8", newline="") as handle:
         product_columns, *products = csv.reader(handle)

@@ -85,8 +85,8 @@ def _records(data: bytes) -> tuple[list[str], list[list[str]], str]:
 def extract_newer_orders(orders_csv: bytes, order_lines_csv: bytes, watermark: datetime | None) -> OrdersExtract:
     """Orders dated after ``watermark`` (all orders when it is None) and the lines of those orders.
 
-    Orders whose date does not parse cannot be placed against the mark; they go with every extract that has
-    newer orders, so that curation quarantines them rather than losing them.
+    Orders whose date does not parse, and lines of no order in the export, cannot be placed against the mark;
+    they go with every extract that has newer orders, so that curation quarantines them rather than losing them.
     """
     header, orders, terminator = _records(orders_csv)
     order_id_at, order_date_at = header.index("orderID"), header.index("orderDate")
@@ -102,9 +102,16 @@ def extract_newer_orders(orders_csv: bytes, order_lines_csv: bytes, watermark: d
     if not newer_rows:
         chosen = []
     chosen_ids = {record[order_id_at] for record in chosen if len(record) > order_id_at}
+    known_ids = {record[order_id_at] for record in orders if len(record) > order_id_at}
     line_header, lines, line_terminator = _records(order_lines_csv)
     line_order_at = line_header.index("orderID")
-    chosen_lines = [line for line in lines if line and line[line_order_at] in chosen_ids]
+    chosen_lines = []
+    for line in lines if chosen else ():
+        order_id = line[line_order_at] if len(line) > line_order_at else None
+        # A line of no order in the export cannot be placed against the mark either: it goes along so that
+        # curation quarantines it instead of the extract dropping it.
+        if line and (order_id in chosen_ids or order_id not in known_ids):
+            chosen_lines.append(line)
     return OrdersExtract(
         orders_csv=_csv_bytes(header, chosen, terminator),
         order_lines_csv=_csv_bytes(line_header, chosen_lines, line_terminator),

@@ -135,6 +135,22 @@ def test_sample_companions_refer_to_the_samples_own_customers(tmp_path, northwin
     assert known and known <= customers
 
 
+def test_a_source_with_a_non_utf8_customer_name_still_gets_companions_for_every_customer(
+    tmp_path, northwind_sample_dir
+):
+    source = tmp_path / "source"
+    source.mkdir()
+    for path in northwind_sample_dir.glob("*.csv"):
+        (source / path.name).write_bytes(path.read_bytes())
+    with (source / "customers.csv").open("ab") as handle:
+        handle.write("ZZLAT,Caf\xe9 Latin,Ana,Owner,Rue 1,Lyon,NULL,69001,France,NULL,NULL\n".encode("latin-1"))
+    spec = CompanionSpec(2000, 3, date(2026, 10, 24), 2, market_start=date(1998, 4, 1), market_end=date(1998, 4, 3))
+    write_sample_companions(source, tmp_path / "out", spec)
+    customers = {row[0] for row in _rows(northwind_sample_dir / "customers.csv")[1:]} | {"ZZLAT"}
+    known = {e["customer_id"] for e in _events(tmp_path / "out")} - {None}
+    assert known and known <= customers
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -111,6 +111,25 @@ def test_orders_with_unparseable_dates_go_with_the_extract_for_curation_to_quara
     assert extract.new_watermark == datetime(1997, 1, 5)
 
 
+def test_lines_of_no_order_in_the_export_go_with_the_extract_but_lines_of_older_orders_do_not():
+    orders = (ORDERS_HEADER + "1,ALFKI,1996-12-30 00:00:00.000\n2,ALFKI,1997-01-05 00:00:00.000\n").encode()
+    lines = (LINES_HEADER + "1,11,14.00,12,0\n2,42,9.80,10,0\n99,7,1.00\n98,7,1.00,1,0,surplus\n").encode()
+
+    extract = extract_newer_orders(orders, lines, watermark=datetime(1997, 1, 1))
+
+    assert _order_ids(extract.order_lines_csv) == ["2", "99", "98"]
+    assert extract.order_line_rows == 3
+
+
+def test_orphan_lines_do_not_land_when_no_order_is_newer():
+    orders = (ORDERS_HEADER + "1,ALFKI,1996-12-30 00:00:00.000\n").encode()
+    lines = (LINES_HEADER + "1,11,14.00,12,0\n99,7,1.00\n").encode()
+
+    extract = extract_newer_orders(orders, lines, watermark=datetime(1997, 1, 1))
+
+    assert (extract.order_rows, extract.order_line_rows) == (0, 0)
+
+
 def test_extract_keeps_bytes_that_are_not_utf8_unchanged_for_curation():
     latin1_row = "2,ZOË,1997-01-05 00:00:00.000\n".encode("latin-1")
     orders = ORDERS_HEADER.encode() + latin1_row
