@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from etl.bench.duckdb_aggregates import CHECKSUM_COLUMN, DuckDbRun, run_duckdb_aggregates
 from etl.bench.memory import driver_peak_rss_bytes, jvm_pid, process_peak_rss_bytes
 from etl.curate import curate_dataset
+from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.generate.dataset import CLICKSTREAM_FOLDER, MARKET_DROP_FOLDER, GeneratorSpec, generate
 from etl.ingest.catalog import CatalogApiClient, CatalogApiSettings, ingest_catalog
 from etl.ingest.clickstream import ingest_clickstream
@@ -137,9 +138,10 @@ def measure(
     store = LocalLakeStore(lake)
 
     by_dataset, reports = {}, []
+    pseudonym_key = resolve_pseudonym_key()
     for dataset in CURATED_DATASETS:
         began = time.perf_counter()
-        reports.append(curate_dataset(spark, store, dataset, run_date, lookback_days=0))
+        reports.append(curate_dataset(spark, store, dataset, run_date, lookback_days=0, pseudonym_key=pseudonym_key))
         by_dataset[dataset] = round(time.perf_counter() - began, 2)
     curate_seconds = sum(by_dataset.values())
     aggregate_seconds, spark_checks = spark_aggregates(spark, store)
