@@ -11,6 +11,7 @@ from rich.console import Console
 
 from etl.generate.dataset import GeneratorSpec, GeneratorSpecError, generate
 from etl.generate.malformed import MalformedKind
+from etl.generate.sample import SampleError
 
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "northwind"
 
@@ -44,7 +45,11 @@ def main(
     except GeneratorSpecError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    result = generate(spec, out)
+    try:
+        result = generate(spec, out)
+    except SampleError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
     console.print(
         f"wrote {result.orders:,} orders / {result.order_lines:,} order lines, {result.events:,} events in "
         f"{result.clickstream_files} hourly files, {result.market_files} market files to {out} "

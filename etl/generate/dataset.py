@@ -140,13 +140,15 @@ class CompanionSpec:
 def write_sample_companions(sample_dir: Path, out_dir: Path, spec: CompanionSpec) -> tuple[int, int]:
     """Clickstream and market indicators for the real sample's customers, products and orders (the export has
     neither); returns (clickstream files, market files)."""
-    sample = read_sample(sample_dir)
-    with (sample_dir / "orders.csv").open(encoding="utf-8", newline="") as handle:
+    # The source may hold damaged rows; they land as they are and curation quarantines them, while the
+    # companions only need the ids that do parse.
+    sample = read_sample(sample_dir, errors="replace")
+    with (sample_dir / "orders.csv").open(encoding="utf-8", errors="replace", newline="") as handle:
         _, *orders = csv.reader(handle)
     shape = ClickstreamShape(
         customer_ids=np.array([customer[0] for customer in sample.customers]),
-        product_ids=np.array([int(product[0]) for product in sample.products]),
-        order_ids=np.array([int(order[0]) for order in orders if order]),
+        product_ids=np.array([int(product[0]) for product in sample.products if product[0].isdigit()]),
+        order_ids=np.array([int(order[0]) for order in orders if order and order[0].isdigit()]),
         start=spec.clickstream_start,
         days=spec.clickstream_days,
     )

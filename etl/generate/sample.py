@@ -22,6 +22,10 @@ CUSTOMER_COLUMNS = (
 ADDRESS_AT = CUSTOMER_COLUMNS.index("address")
 
 
+class SampleError(ValueError):
+    """The sample export cannot be read; the message names the file and how to fix it."""
+
+
 @dataclass(frozen=True)
 class NorthwindSample:
     """The parts of the sample export the generator builds on."""
@@ -41,14 +45,22 @@ def _repair_unquoted_address(record: list[str]) -> list[str]:
     return [*record[:ADDRESS_AT], address, *record[ADDRESS_AT + extra + 1 :]]
 
 
-def read_sample(sample_dir: Path) -> NorthwindSample:
-    """Read customers (addresses repaired), products and categories from the Northwind export."""
-    # Replacing undecodable bytes: the generator needs ids and countries, and a source with a damaged name must
-    # still run; the file itself lands unchanged and curation quarantines that row under the encoding rule.
-    with (sample_dir / "customers.csv").open(encoding="utf-8", errors="replace", newline="") as handle:
-        _, *customers = csv.reader(handle)
-    with (sample_dir / "products.csv").open(encoding="utf-8", newline="") as handle:
-        product_columns, *products = csv.reader(handle)
+def read_sample(sample_dir: Path, errors: str = "strict") -> NorthwindSample:
+    """Read customers (addresses repaired), products and categories from the Northwind export.
+
+    ``errors`` is the decoding policy: strict when the sample is scaled into new data, ``"replace"`` where only
+    ids and countries are taken from a source that may hold damaged rows (curation quarantines those rows).
+    """
+    try:
+        with (sample_dir / "customers.csv").open(encoding="utf-8", errors=errors, newline="") as handle:
+            _, *customers = csv.reader(handle)
+        with (sample_dir / "products.csv").open(encoding="utf-8", errors=errors, newline="") as handle:
+            product_columns, *products = csv.reader(handle)
+    except UnicodeDecodeError as error:
+        raise SampleError(
+            f"{sample_dir} is not a clean UTF-8 Northwind export ({error.reason} at byte {error.start}); "
+            "scale the shipped sample (etl/samples/northwind) or repair the file"
+        ) from None
     return NorthwindSample(
         customers=[_repair_unquoted_address(record) for record in customers if record],
         products=[record for record in products if record],

@@ -135,13 +135,17 @@ def test_sample_companions_refer_to_the_samples_own_customers(tmp_path, northwin
     assert known and known <= customers
 
 
+def _copy_sample(sample_dir: Path, target: Path) -> Path:
+    target.mkdir()
+    for path in sample_dir.glob("*.csv"):
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
 def test_a_source_with_a_non_utf8_customer_name_still_gets_companions_for_every_customer(
     tmp_path, northwind_sample_dir
 ):
-    source = tmp_path / "source"
-    source.mkdir()
-    for path in northwind_sample_dir.glob("*.csv"):
-        (source / path.name).write_bytes(path.read_bytes())
+    source = _copy_sample(northwind_sample_dir, tmp_path / "source")
     with (source / "customers.csv").open("ab") as handle:
         handle.write("ZZLAT,Caf\xe9 Latin,Ana,Owner,Rue 1,Lyon,NULL,69001,France,NULL,NULL\n".encode("latin-1"))
     spec = CompanionSpec(2000, 3, date(2026, 10, 24), 2, market_start=date(1998, 4, 1), market_end=date(1998, 4, 3))
@@ -149,6 +153,29 @@ def test_a_source_with_a_non_utf8_customer_name_still_gets_companions_for_every_
     customers = {row[0] for row in _rows(northwind_sample_dir / "customers.csv")[1:]} | {"ZZLAT"}
     known = {e["customer_id"] for e in _events(tmp_path / "out")} - {None}
     assert known and known <= customers
+
+
+def test_a_source_order_with_a_damaged_id_gets_no_companion_events_and_stops_nothing(tmp_path, northwind_sample_dir):
+    source = _copy_sample(northwind_sample_dir, tmp_path / "source")
+    with (source / "orders.csv").open("ab") as handle:
+        handle.write(b"1O249,VINET,5,1996-07-05 00:00:00.000,1996-08-16 00:00:00.000,NULL,1,11.61\n")
+    spec = CompanionSpec(2000, 3, date(2026, 10, 24), 2, market_start=date(1998, 4, 1), market_end=date(1998, 4, 3))
+    write_sample_companions(source, tmp_path / "out", spec)
+    orders = {int(row[0]) for row in _rows(northwind_sample_dir / "orders.csv")[1:]}
+    purchased = {e["order_id"] for e in _events(tmp_path / "out")} - {None}
+    assert purchased and purchased <= orders
+
+
+def test_scaling_a_sample_that_is_not_utf8_is_one_line_naming_the_folder(tmp_path, northwind_sample_dir):
+    sample = _copy_sample(northwind_sample_dir, tmp_path / "sample")
+    with (sample / "customers.csv").open("ab") as handle:
+        handle.write("ZZLAT,Caf\xe9,Ana,Owner,Rue 1,Lyon,NULL,69001,France,NULL,NULL\n".encode("latin-1"))
+    arguments = ["--order-lines", "50", "--events", "60", "--sample", str(sample), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 2
+    # The console wraps long lines; compare the words.
+    assert f"{sample} is not a clean UTF-8 Northwind export" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
