@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from environments import EnvironmentDefinitionError, load_environments
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUCKET_REF = re.compile(r"^\$\{aws_s3_bucket\.([^.}]+)\.(?:id|bucket|arn)\}")
 KEY_REF = re.compile(r"^\$\{aws_kms_key\.([^.}]+)\.arn\}$")
@@ -145,7 +147,6 @@ def read_stacks(outdir: Path) -> dict[str, dict]:
 
 
 def _synthesize(outdir: Path) -> None:
-    from environments import load_environments
     from main import build_app
 
     build_app(load_environments(), outdir).synth()
@@ -221,7 +222,7 @@ def main(
             console.print(f"no synthesized stacks in {outdir}; synthesizing every environment there ...")
             _synthesize(outdir)
             stacks = read_stacks(outdir)
-    except ReportError as error:
+    except (ReportError, EnvironmentDefinitionError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}")
         raise typer.Exit(2) from None
     rows = [row for env, config in stacks.items() for row in bucket_rows(config, env)]
