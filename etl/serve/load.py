@@ -23,7 +23,7 @@ Curated = dict[str, DataFrame]
 
 @dataclass(frozen=True)
 class ServingTable:
-    """A serving table, the curated datasets it is built from, and how.
+    """A serving table, the curated datasets it is built from, and the aggregate that takes them in that order.
 
     An ``optional`` table (default False) is left as it is while its datasets have no curated data yet, as
     vehicle valuations on a machine that has made no valuation lookups.
@@ -31,35 +31,39 @@ class ServingTable:
 
     table: str
     datasets: tuple[str, ...]
-    build: Callable[[Curated], DataFrame]
+    aggregate: Callable[..., DataFrame]
     optional: bool = False
+
+    def build(self, curated: Curated) -> DataFrame:
+        """The table's rows from the curated datasets."""
+        return self.aggregate(*(curated[dataset] for dataset in self.datasets))
 
 
 SERVING_TABLES = (
     ServingTable(
         "serving.daily_sales",
         ("orders", "order_lines", "products"),
-        lambda c: aggregates.daily_sales(c["orders"], c["order_lines"], c["products"]),
+        aggregates.daily_sales,
     ),
     ServingTable(
         "serving.customer_lifetime_value",
         ("orders", "order_lines", "customers"),
-        lambda c: aggregates.customer_lifetime_value(c["orders"], c["order_lines"], c["customers"]),
+        aggregates.customer_lifetime_value,
     ),
     ServingTable(
         "serving.clickstream_funnel_daily",
         ("clickstream_events",),
-        lambda c: aggregates.clickstream_funnel_daily(c["clickstream_events"]),
+        aggregates.clickstream_funnel_daily,
     ),
     ServingTable(
         "serving.market_indicators_beside_sales",
         ("orders", "order_lines", "market_indicators"),
-        lambda c: aggregates.market_indicators_beside_sales(c["orders"], c["order_lines"], c["market_indicators"]),
+        aggregates.market_indicators_beside_sales,
     ),
     ServingTable(
         "serving.vehicle_valuations_latest",
         ("vehicle_valuations",),
-        lambda c: aggregates.latest_vehicle_valuations(c["vehicle_valuations"]),
+        aggregates.latest_vehicle_valuations,
         optional=True,
     ),
 )
