@@ -130,7 +130,7 @@ class EnvironmentStack(TerraformStack):
         self._build_delivery(env, prefix)
 
     def _build_storage_and_governance(self, env: EnvironmentConfig, prefix: str) -> None:
-        """The lake, catalog, Lake Formation and IAM roles (issue 3): ``self.lake``, ``self.identity``,
+        """The lake, catalog, Lake Formation and IAM roles: ``self.lake``, ``self.identity``,
         ``self.governance``, ``self.catalog``."""
         lake_classification = store_classification(contract_datasets())
         lake = env.data_lake
@@ -205,7 +205,7 @@ class EnvironmentStack(TerraformStack):
         )
 
     def _build_serving(self, env: EnvironmentConfig, prefix: str) -> None:
-        """The serving database, the compute tier and their monitoring (issue 4): ``self.observability``,
+        """The serving database, the compute tier and their monitoring: ``self.observability``,
         ``self.database``, ``self.compute``, ``self.firewall``."""
         self.observability = Observability(
             self, "observability", _observability_props(env, prefix, self.encryption.key_arn("logs"))
@@ -336,7 +336,7 @@ class EnvironmentStack(TerraformStack):
         )
 
     def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:
-        """AWS Backup over the lake bucket and ``database_arns`` (issue 3): ``self.backup``."""
+        """AWS Backup over the lake bucket and ``database_arns``: ``self.backup``."""
         self.backup = Backup(
             self,
             "backup",
