@@ -187,6 +187,16 @@ class Delivery(_Section):
     build_timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 60
 
 
+class AdHocQueries(_Section):
+    """Ad-hoc SQL over the curated zone through the analytics Athena workgroup
+    (docs/adr/0062-athena-for-ad-hoc-queries.md): the most one query may scan before Athena cancels it (at
+    $5 per TB scanned, 10 GiB is about 5 cents), and how long results are kept.
+    """
+
+    bytes_scanned_cutoff_per_query_gib: Annotated[int, Field(ge=1, le=10_240)] = 10
+    results_expiry_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 class EnvironmentConfig(_Section):
     """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""
 
@@ -206,6 +216,7 @@ class EnvironmentConfig(_Section):
     backup: Backup = Backup()
     alarms: Alarms = Alarms()
     delivery: Delivery = Delivery()
+    ad_hoc_queries: AdHocQueries = AdHocQueries()
 
     @property
     def deploy_role_arn(self) -> str:

@@ -6,15 +6,18 @@ values, never the environment's name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
 from environments import EnvironmentConfig
+from etl.contracts import DataContract, all_contracts
 from etl.lake import ZONES
 from modules.backup import Backup, BackupProps
-from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name
+from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name, dataset_tables
 from modules.classification import OPERATIONAL, contract_datasets, store_classification
 from modules.compute import (
     ComputeProps,
@@ -34,6 +37,7 @@ from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention
 from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
+from modules.query import AdHocQueries, AdHocQueryProps
 
 AZ_SUFFIXES = "abc"
 # The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
@@ -41,6 +45,7 @@ AZ_SUFFIXES = "abc"
 SERVED_DATASETS = ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators")
 # Key prefix of the load balancer's access logs in the access-log bucket.
 ACCESS_LOGS_PREFIX = "alb"
+GIB = 1024**3
 
 
 def mandatory_tags(env: EnvironmentConfig) -> dict[str, str]:
@@ -76,11 +81,18 @@ def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: 
 
 
 class EnvironmentStack(TerraformStack):
-    """Everything one environment runs, in one state (see docs/adr/0002-one-stack-per-environment.md)."""
+    """Everything one environment runs, in one state (see docs/adr/0002-one-stack-per-environment.md).
 
-    def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
+    ``contracts`` are the datasets the catalog registers tables for; default: every contract in
+    ``etl/contracts``, so a new dataset is one contract file.
+    """
+
+    def __init__(
+        self, scope: Construct, env: EnvironmentConfig, contracts: Mapping[str, DataContract] | None = None
+    ) -> None:
         super().__init__(scope, env.stack_name)
         self.env = env
+        self.contracts = all_contracts() if contracts is None else contracts
         prefix = name_prefix(env.name)
         S3Backend(
             self,
@@ -125,6 +137,7 @@ class EnvironmentStack(TerraformStack):
         )
         TerraformOutput(self, "vpc_id", value=self.network.vpc.id)
         self._build_storage_and_governance(env, prefix)
+        self._build_ad_hoc_queries(env, prefix)
         self._build_serving(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_delivery(env, prefix)
@@ -150,6 +163,7 @@ class EnvironmentStack(TerraformStack):
                     quarantine_expiry_days=lake.quarantine_expiry_days,
                     noncurrent_version_expiry_days=lake.noncurrent_version_expiry_days,
                     access_log_expiry_days=lake.access_log_expiry_days,
+                    query_results_expiry_days=env.ad_hoc_queries.results_expiry_days,
                 ),
                 replication=LakeReplication(region=lake.replica_region, key_admin_role_arns=(env.deploy_role_arn,))
                 if lake.replicate_critical_zones
@@ -201,8 +215,30 @@ class EnvironmentStack(TerraformStack):
                 zone_tag_key=self.governance.zone_tag_key,
                 classification_tag_key=self.governance.classification_tag_key,
                 after=(self.governance.settings,),
+                tables=dataset_tables(self.contracts, lake.quarantine_expiry_days),
             ),
         )
+
+    def _build_ad_hoc_queries(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The analytics Athena workgroup and its users' access: ``self.queries``."""
+        analysts = Persona.ANALYTICS_ENGINEER
+        self.queries = AdHocQueries(
+            self,
+            "queries",
+            AdHocQueryProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                lake_bucket_name=self.lake.lake_bucket_name,
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                bytes_scanned_cutoff_per_query=env.ad_hoc_queries.bytes_scanned_cutoff_per_query_gib * GIB,
+                user_role_arns=(self.identity.role_arn(analysts),),
+                after=(self.governance.settings,),
+            ),
+        )
+        self.identity.add_policy(analysts, "ad-hoc-queries", self.queries.user_statements())
+        TerraformOutput(self, "athena_workgroup_name", value=self.queries.workgroup_name)
 
     def _build_serving(self, env: EnvironmentConfig, prefix: str) -> None:
         """The serving database, the compute tier and their monitoring: ``self.observability``,

@@ -79,8 +79,13 @@ def main(
     console.print(f"==> loading the AWS provider bindings and synthesizing {len(environments)} stack(s) ...")
     from main import build_app  # the provider import is the slow part: only after validation
 
+    from etl.contracts import ContractError
+
     shutil.rmtree(outdir / "stacks", ignore_errors=True)
-    build_app(environments, outdir).synth()
+    try:
+        build_app(environments, outdir).synth()
+    except ContractError as error:
+        _fail(f"a data contract cannot be deployed: {error}")
     synth_seconds = time.monotonic() - started
     stack_files = {name: outdir / "stacks" / cfg.stack_name / "cdk.tf.json" for name, cfg in environments.items()}
     console.print(f"    synthesized in {synth_seconds:.1f} s")

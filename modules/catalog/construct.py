@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
+from cdktf_cdktf_provider_aws.glue_catalog_table import (
+    GlueCatalogTable,
+    GlueCatalogTablePartitionKeys,
+    GlueCatalogTableStorageDescriptor,
+    GlueCatalogTableStorageDescriptorColumns,
+    GlueCatalogTableStorageDescriptorSerDeInfo,
+)
 from cdktf_cdktf_provider_aws.glue_data_catalog_encryption_settings import (
     GlueDataCatalogEncryptionSettings,
     GlueDataCatalogEncryptionSettingsDataCatalogEncryptionSettings,
@@ -20,21 +27,30 @@ from cdktf_cdktf_provider_aws.lakeformation_resource_lf_tags import (
     LakeformationResourceLfTags,
     LakeformationResourceLfTagsDatabase,
     LakeformationResourceLfTagsLfTag,
+    LakeformationResourceLfTagsTable,
+    LakeformationResourceLfTagsTableWithColumns,
 )
 from constructs import Construct
 
 from etl.lake import ZONES
 from modules.catalog.props import CatalogProps, database_name
+from modules.catalog.tables import CatalogTable
 from modules.naming import resource_name
+
+# Hive's Parquet formats and SerDe, which Athena, Glue and Spark all read.
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 class Catalog(Construct):
-    """One Glue database per zone, tagged for Lake Formation; the catalog and its connection passwords
-    encrypted with the lake key; a security configuration for the Glue jobs (SSE-KMS output, KMS-encrypted
-    CloudWatch logs and job bookmarks).
+    """One Glue database per zone, tagged for Lake Formation; the tables of ``props.tables`` in them, each
+    tagged with its classification and its differently classified columns with theirs; the catalog and its
+    connection passwords encrypted with the lake key; a security configuration for the Glue jobs (SSE-KMS
+    output, KMS-encrypted CloudWatch logs and job bookmarks).
 
-    Exposes ``databases`` (zone -> ``GlueCatalogDatabase``), ``database_names`` (zone -> name),
-    ``security_configuration_name``.
+    Exposes ``databases`` (zone -> ``GlueCatalogDatabase``), ``database_names`` (zone -> name), ``tables``
+    ((zone, name) -> ``GlueCatalogTable``), ``security_configuration_name``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: CatalogProps) -> None:
@@ -74,6 +90,9 @@ class Catalog(Construct):
             )
             self.databases[zone] = database
         self.database_names: dict[str, str] = {zone: db.name for zone, db in self.databases.items()}
+        self.tables: dict[tuple[str, str], GlueCatalogTable] = {}
+        for table in props.tables:
+            self.tables[(table.zone, table.name)] = self._register(table, props)
         security_configuration = GlueSecurityConfiguration(
             self,
             "jobs-security-configuration",
@@ -91,3 +110,59 @@ class Catalog(Construct):
             ),
         )
         self.security_configuration_name: str = security_configuration.name
+
+    def _register(self, spec: CatalogTable, props: CatalogProps) -> GlueCatalogTable:
+        """The table, its ``data-classification`` LF-tag, then one tag per group of differently classified
+        columns (one after another: Lake Formation refuses concurrent tag changes on one table)."""
+        construct_id = f"{spec.zone}-{spec.name}"
+        projection = {"projection.enabled": "true", **spec.projection} if spec.projection else {}
+        table = GlueCatalogTable(
+            self,
+            f"{construct_id}-table",
+            database_name=self.databases[spec.zone].name,
+            name=spec.name,
+            description=spec.description,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "parquet",
+                "EXTERNAL": "TRUE",
+                "parquet.compression": "SNAPPY",
+                "contract_version": spec.contract_version,
+                **projection,
+            },
+            partition_keys=[
+                GlueCatalogTablePartitionKeys(name=key.name, type=key.type, comment=key.comment or None)
+                for key in spec.partition_keys
+            ],
+            storage_descriptor=GlueCatalogTableStorageDescriptor(
+                location=f"s3://{props.lake_bucket_name}/{spec.location_key}",
+                input_format=PARQUET_INPUT_FORMAT,
+                output_format=PARQUET_OUTPUT_FORMAT,
+                ser_de_info=GlueCatalogTableStorageDescriptorSerDeInfo(
+                    serialization_library=PARQUET_SERDE, parameters={"serialization.format": "1"}
+                ),
+                columns=[
+                    GlueCatalogTableStorageDescriptorColumns(name=c.name, type=c.type, comment=c.comment or None)
+                    for c in spec.columns
+                ],
+            ),
+        )
+        previous = LakeformationResourceLfTags(
+            self,
+            f"{construct_id}-lf-tags",
+            table=LakeformationResourceLfTagsTable(database_name=table.database_name, name=table.name),
+            lf_tag=[
+                LakeformationResourceLfTagsLfTag(key=props.classification_tag_key, value=spec.classification.value)
+            ],
+        )
+        for classification, names in spec.column_overrides().items():
+            previous = LakeformationResourceLfTags(
+                self,
+                f"{construct_id}-{classification.value}-columns-lf-tags",
+                table_with_columns=LakeformationResourceLfTagsTableWithColumns(
+                    database_name=table.database_name, name=table.name, column_names=list(names)
+                ),
+                lf_tag=[LakeformationResourceLfTagsLfTag(key=props.classification_tag_key, value=classification.value)],
+                depends_on=[previous],
+            )
+        return table

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from cdktf import ITerraformDependable
 
 from etl.lake import ZONES
+from modules.catalog.tables import CatalogTable
 from modules.classification import Classification
 
 # Zones whose tables hold dataset rows; reports/ holds run reports (counts, rule outcomes), no rows.
@@ -36,6 +37,9 @@ class CatalogProps:
         classification_tag_key: the Lake Formation tag key of the classification.
         after: resources the databases wait for (the Lake Formation settings, so new databases start under
             Lake Formation control). Default: none.
+        tables: the tables to register in the zone databases, each with its ``data-classification`` LF-tag
+            and column-level tags where a column is classified otherwise (``modules.catalog.tables``).
+            Default: none.
     """
 
     name_prefix: str
@@ -46,10 +50,20 @@ class CatalogProps:
     zone_tag_key: str
     classification_tag_key: str
     after: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    tables: Sequence[CatalogTable] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if set(self.zone_classifications) != set(ZONES):
             raise ValueError(
                 f"CatalogProps.zone_classifications: give a classification for each zone {', '.join(ZONES)} "
                 f"(got {', '.join(sorted(self.zone_classifications)) or 'none'})"
+            )
+        names = [(table.zone, table.name) for table in self.tables]
+        repeated = sorted({f"{zone}.{name}" for zone, name in names if names.count((zone, name)) > 1})
+        if repeated:
+            raise ValueError(f"CatalogProps.tables: each table once per zone (repeated: {', '.join(repeated)})")
+        unknown = sorted({table.zone for table in self.tables} - set(ZONES_HOLDING_DATASETS))
+        if unknown:
+            raise ValueError(
+                f"CatalogProps.tables: tables belong in {', '.join(ZONES_HOLDING_DATASETS)} (got {', '.join(unknown)})"
             )

@@ -17,16 +17,17 @@ NOT_PII = tuple(c for c in SENSITIVITY_ORDER if c is not Classification.CONFIDEN
 def default_grants(role_arn: Callable[[Persona | ServiceRole], str]) -> Mapping[str, TagGrant]:
     """The platform's grants (docs/adr/0012-lake-formation-tag-based-access.md).
 
-    Raw data is for the pipeline and data engineers; curated PII only for those who build on it; the
-    analytics service and application engineers never see PII; operations see metadata only. The governance
-    persona administers Lake Formation and needs no grant.
+    Raw data is for the pipeline and data engineers; curated PII only for those who build on it; analytics
+    engineers, the analytics service and application engineers read every column not classified
+    confidential PII (column-level tags, docs/adr/0061-column-level-classification-tags.md); operations see
+    metadata only. The governance persona administers Lake Formation and needs no grant.
     """
     return {
         Persona.DATA_ENGINEER.value: TagGrant(
             role_arn(Persona.DATA_ENGINEER), ZONES, SENSITIVITY_ORDER, READ_WRITE, ("CREATE_TABLE", "DESCRIBE")
         ),
         Persona.ANALYTICS_ENGINEER.value: TagGrant(
-            role_arn(Persona.ANALYTICS_ENGINEER), ("curated", "reports"), SENSITIVITY_ORDER, READ
+            role_arn(Persona.ANALYTICS_ENGINEER), ("curated", "reports"), NOT_PII, READ
         ),
         Persona.APPLICATION_ENGINEER.value: TagGrant(
             role_arn(Persona.APPLICATION_ENGINEER), ("curated",), NOT_PII, READ

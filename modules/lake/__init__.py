@@ -2,10 +2,18 @@
 
 from modules.lake.bucket import LifecycleRule, SecureBucket, SecureBucketProps
 from modules.lake.construct import DataLake
-from modules.lake.props import DEFAULT_CRITICAL_ZONES, DataLakeProps, LakeReplication, LakeRetention, lake_bucket_name
+from modules.lake.props import (
+    DEFAULT_CRITICAL_ZONES,
+    QUERY_RESULTS_PREFIX,
+    DataLakeProps,
+    LakeReplication,
+    LakeRetention,
+    lake_bucket_name,
+)
 
 __all__ = [
     "DEFAULT_CRITICAL_ZONES",
+    "QUERY_RESULTS_PREFIX",
     "DataLake",
     "DataLakeProps",
     "LakeReplication",

@@ -24,7 +24,7 @@ from modules.classification import OPERATIONAL, Classification
 from modules.encryption import DEFAULT_PURPOSES, EncryptionProps
 from modules.encryption.construct import key_policy
 from modules.lake.bucket import LifecycleRule, SecureBucket, SecureBucketProps
-from modules.lake.props import DataLakeProps, LakeReplication, check_bucket_name
+from modules.lake.props import QUERY_RESULTS_PREFIX, DataLakeProps, LakeReplication, check_bucket_name
 from modules.naming import resource_name
 from modules.policy import Statement, assume_role_policy, policy_json
 
@@ -111,6 +111,9 @@ class DataLake(Construct):
                 "quarantine/",
                 transitions=quarantine_transitions,
                 expiration_days=retention.quarantine_expiry_days,
+            ),
+            LifecycleRule(
+                "query-results-expiry", QUERY_RESULTS_PREFIX, expiration_days=retention.query_results_expiry_days
             ),
         )
 

@@ -13,6 +13,9 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 # The zones worth a second copy in another region: raw is the only copy of what sources delivered, curated is
 # what consumers read. Quarantine and reports are derived and can be recomputed.
 DEFAULT_CRITICAL_ZONES = ("raw", "curated")
+# Where query engines (Athena workgroups) write their results, one folder per workgroup: in the reports zone,
+# beside the run reports, and expired by ``LakeRetention.query_results_expiry_days``.
+QUERY_RESULTS_PREFIX = "reports/query-results/"
 
 
 def lake_bucket_name(environment_name: str, account_id: str) -> str:
@@ -43,6 +46,8 @@ class LakeRetention:
         access_log_expiry_days: server access logs are kept this long.
         abort_incomplete_multipart_days: unfinished multipart uploads are removed after this many days.
             Default: 7.
+        query_results_expiry_days: query results under ``QUERY_RESULTS_PREFIX`` are deleted after this many
+            days; they are copies of data already in the lake. Default: 30.
     """
 
     raw_transition_to_ia_days: int
@@ -51,6 +56,7 @@ class LakeRetention:
     noncurrent_version_expiry_days: int
     access_log_expiry_days: int
     abort_incomplete_multipart_days: int = 7
+    query_results_expiry_days: int = 30
 
     def __post_init__(self) -> None:
         if self.raw_transition_to_ia_days < 30:
@@ -60,7 +66,12 @@ class LakeRetention:
                 "LakeRetention.raw_transition_to_glacier_days must be at least 30 days after "
                 "raw_transition_to_ia_days (objects stay 30 days in STANDARD_IA)"
             )
-        for name in ("quarantine_expiry_days", "noncurrent_version_expiry_days", "access_log_expiry_days"):
+        for name in (
+            "quarantine_expiry_days",
+            "noncurrent_version_expiry_days",
+            "access_log_expiry_days",
+            "query_results_expiry_days",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"LakeRetention.{name} must be at least 1 day")
 

@@ -92,6 +92,11 @@ def test_unknown_keys_are_refused_with_the_field_named(tmp_path):
             "experimental",
             r"dev\.yaml: tier: Input should be 'development', 'staging' or 'production'",
         ),
+        (
+            "ad_hoc_queries",
+            {"bytes_scanned_cutoff_per_query_gib": 0},
+            r"dev\.yaml: ad_hoc_queries\.bytes_scanned_cutoff_per_query_gib: .*greater than or equal to 1",
+        ),
     ],
 )
 def test_malformed_values_are_refused_with_the_field_named(tmp_path, field, value, expected):

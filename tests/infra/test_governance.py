@@ -98,12 +98,17 @@ def test_raw_data_is_readable_only_by_the_pipeline_and_data_engineers(stack):
     assert readers == {"glue-jobs", "data-engineer"}
 
 
-def test_the_analytics_service_and_application_engineers_never_read_pii(stack):
+def test_analytics_engineers_the_analytics_service_and_application_engineers_never_read_pii(stack):
     grants = _grants(stack)
-    for principal in ("analytics-instances", "application-engineer"):
+    zones = {
+        "analytics-instances": {"curated"},
+        "application-engineer": {"curated"},
+        "analytics-engineer": {"curated", "reports"},
+    }
+    for principal, readable_zones in zones.items():
         table = grants[(principal, "TABLE")]
         assert Classification.CONFIDENTIAL_PII.value not in table["tags"]["data-classification"]
-        assert table["tags"]["zone"] == {"curated"}
+        assert table["tags"]["zone"] == readable_zones
         assert table["permissions"] == {"SELECT", "DESCRIBE"}
 
 

@@ -13,8 +13,10 @@ from modules.catalog import CatalogProps
 from modules.governance import GovernanceProps, TagGrant
 from modules.identity import IdentityProps
 from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBucketProps
+from modules.query import AdHocQueryProps
 
 PROPS = (
+    AdHocQueryProps,
     BackupProps,
     CatalogProps,
     DataLakeProps,

@@ -39,3 +39,22 @@ def test_mistakes_in_several_definitions_are_all_listed_in_one_run_with_patterns
     assert result.exit_code == 2
     assert r"dev.yaml: region: 'london' is not valid: String should match pattern '^[a-z]{2}" in result.output
     assert "prod.yaml: colour: unknown key" in result.output
+
+
+def test_a_contract_the_catalog_cannot_register_is_one_line_naming_the_field(monkeypatch, tmp_path):
+    import dataclasses
+
+    from etl.contracts import all_contracts
+
+    contracts = all_contracts()
+    by_time = dataclasses.replace(contracts["clickstream_events"], partition_by=("event_time",))
+    monkeypatch.setattr("modules.platform_stack.all_contracts", lambda: {**contracts, "clickstream_events": by_time})
+    result = runner.invoke(app, ["--env", "dev", "--outdir", str(tmp_path)])
+    assert result.exit_code == 2
+    reported = " ".join(result.output.split("==> loading")[1].splitlines()[1:])  # the console wraps long lines
+    assert " ".join(reported.split()) == (
+        "error: a data contract cannot be deployed: clickstream_events: partition field 'event_time' (timestamp) "
+        "cannot be projected for queries; partition by a date, an integer with logicalTypeOptions minimum and "
+        "maximum, or a string enum"
+    )
+    assert "Traceback" not in result.output
