@@ -146,7 +146,8 @@ def read_stacks(outdir: Path) -> dict[str, dict]:
     return stacks
 
 
-def _synthesize(outdir: Path) -> None:
+def synthesize_into(outdir: Path) -> None:
+    """Synthesize every environment into ``outdir`` (for reports run before any ``make synth``)."""
     from main import build_app
 
     build_app(load_environments(), outdir).synth()
@@ -220,7 +221,7 @@ def main(
         stacks = read_stacks(outdir)
         if not stacks:
             console.print(f"no synthesized stacks in {outdir}; synthesizing every environment there ...")
-            _synthesize(outdir)
+            synthesize_into(outdir)
             stacks = read_stacks(outdir)
     except (ReportError, EnvironmentDefinitionError) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}")

@@ -77,9 +77,8 @@ def main(
         environments = {env: environments[env]}
 
     console.print(f"==> loading the AWS provider bindings and synthesizing {len(environments)} stack(s) ...")
-    from main import build_app  # the provider import is the slow part: only after validation
-
     from etl.contracts import ContractError
+    from main import build_app  # the provider import is the slow part: only after validation
 
     shutil.rmtree(outdir / "stacks", ignore_errors=True)
     try:

@@ -13,8 +13,8 @@ from etl.contracts import LogicalType, all_contracts, load_contract_file
 from modules.catalog import CatalogProps, ContractTableError
 from modules.catalog.tables import COLUMN_COMMENT_MAX, TABLE_DESCRIPTION_MAX, column_classification, curated_table
 from modules.classification import SENSITIVITY_ORDER, Classification
+from scripts.report_catalog import assigned_tags, effective_columns, readable_columns, tag_keys
 from tests.infra.conftest import SynthesizedStack
-from tests.infra.lake_formation import assigned_tags, effective_columns, readable_columns, tag_keys
 from tests.unit.etl.curate.builders import field, widget_contract
 
 CONTRACTS = all_contracts()
@@ -103,21 +103,21 @@ def test_names_comments_and_descriptions_fit_what_glue_accepts(stack):
 
 
 def test_every_pii_field_is_tagged_confidential_pii_and_every_column_carries_its_contracts_classification(stack):
-    for column in effective_columns(stack):
+    for column in effective_columns(stack.config):
         contract = CONTRACTS[column.table]
         if column.zone == "curated":
             assert column.tags["data-classification"] == column_classification(contract.field(column.name)).value
         assert column.tags["zone"] == column.zone
     pii = {
         (c.table, c.name)
-        for c in effective_columns(stack)
+        for c in effective_columns(stack.config)
         if c.zone == "curated" and c.tags["data-classification"] == PII
     }
     assert {(d, f) for d, c in CONTRACTS.items() for f in c.pii_fields} <= pii
 
 
 def test_raw_records_in_quarantine_are_as_sensitive_as_the_most_sensitive_field_of_their_dataset(stack):
-    for column in effective_columns(stack):
+    for column in effective_columns(stack.config):
         if column.zone == "quarantine" and column.name in ("_raw_record", "_failures"):
             contract = CONTRACTS[column.table]
             classes = [Classification(contract.classification.value), *map(column_classification, contract.fields)]
@@ -125,14 +125,14 @@ def test_raw_records_in_quarantine_are_as_sensitive_as_the_most_sensitive_field_
 
 
 def test_a_table_is_tagged_as_its_dataset_or_its_most_sensitive_column_so_untagged_columns_fail_closed(stack):
-    keys = tag_keys(stack)
+    keys = tag_keys(stack.config)
     table_tags = {
         a["table"]["name"]: assigned_tags(a, keys)["data-classification"]
         for a in stack.resources("aws_lakeformation_resource_lf_tags").values()
         if "table" in a
     }
     by_table: dict[str, list[Classification]] = {}
-    for column in effective_columns(stack):
+    for column in effective_columns(stack.config):
         dataset = Classification(CONTRACTS[column.table].classification.value)
         by_table.setdefault(column.table_ref, [dataset]).append(Classification(column.tags["data-classification"]))
     assert set(table_tags) == set(by_table)
@@ -151,18 +151,18 @@ def _non_pii_curated_columns() -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("reader", ["analytics-engineer", "application-engineer", "analytics-instances"])
 def test_analytics_readers_select_every_non_pii_curated_column_and_nothing_else(stack, reader):
-    assert readable_columns(stack, _role_ref(stack, reader)) == _non_pii_curated_columns()
+    assert readable_columns(stack.config, _role_ref(stack, reader)) == _non_pii_curated_columns()
 
 
 @pytest.mark.parametrize("writer", ["data-engineer", "glue-jobs"])
 def test_the_pipeline_and_data_engineers_select_every_column_of_every_table(stack, writer):
-    every = {(c.zone, c.table, c.name) for c in effective_columns(stack)}
-    assert readable_columns(stack, _role_ref(stack, writer)) == every
+    every = {(c.zone, c.table, c.name) for c in effective_columns(stack.config)}
+    assert readable_columns(stack.config, _role_ref(stack, writer)) == every
 
 
 def test_operations_and_governance_select_no_column(stack):
     for persona in ("devops-sre", "governance-security"):
-        assert readable_columns(stack, _role_ref(stack, persona)) == set()
+        assert readable_columns(stack.config, _role_ref(stack, persona)) == set()
 
 
 NEW_CONTRACT = """\
@@ -225,7 +225,7 @@ def test_a_new_dataset_is_one_contract_file_and_its_tables_grants_and_tags_follo
     assert curated["partition_keys"] == [{"name": "delivered_on", "type": "date"}]
     assert curated["parameters"]["projection.delivered_on.range"] == "2024-01-01,NOW"
     assert ("quarantine", "supplier_deliveries") in _tables(stack)
-    readable = readable_columns(stack, _role_ref(stack, "analytics-engineer"))
+    readable = readable_columns(stack.config, _role_ref(stack, "analytics-engineer"))
     new = {(z, c) for z, t, c in readable if t == "supplier_deliveries"}
     assert new == {("curated", "delivery_id"), ("curated", "weight_kg"), ("curated", "delivered_on")}
 
@@ -273,3 +273,42 @@ def test_catalog_props_refuse_a_table_twice_or_in_the_reports_zone():
         CatalogProps(**base, tables=(table, table))
     with pytest.raises(ValueError, match="tables belong in raw, curated, quarantine"):
         CatalogProps(**base, tables=(dataclasses.replace(table, zone="reports"),))
+
+
+def test_the_catalog_report_prints_tables_access_and_workgroups_from_the_synthesized_json(synthesized, tmp_path):
+    from typer.testing import CliRunner
+
+    from scripts.report_catalog import app
+
+    stacks = tmp_path / "stacks"
+    for stack in synthesized.values():
+        (stacks / stack.name).mkdir(parents=True)
+        (stacks / stack.name / "cdk.tf.json").write_text(json.dumps(stack.config))
+    result = CliRunner().invoke(app, ["--outdir", str(tmp_path), "--markdown"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    orders = next(line for line in lines if line.startswith("| prod | northwind_prod_curated.orders |"))
+    assert orders == (
+        "| prod | northwind_prod_curated.orders | order_month date (1990-01-01,NOW) | confidential-pii | "
+        "customer_id, ship_name, ship_address |"
+    )
+    analysts = f"| dev | northwind-dev-analytics-engineer | curated {len(_non_pii_curated_columns())} | 0 |"
+    assert analysts in lines
+    workgroup = next(line for line in lines if line.startswith("| prod | northwind-prod-analytics |"))
+    assert workgroup.startswith("| prod | northwind-prod-analytics | yes | Athena engine version 3 | 100 GiB | s3://")
+    assert workgroup.endswith(
+        "/reports/query-results/analytics/ | SSE_KMS kms:lake | northwind-prod-analytics-engineer |"
+    )
+
+
+def test_the_catalog_report_names_an_unreadable_stack_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from scripts.report_catalog import app
+
+    broken = tmp_path / "stacks" / "northwind-dev"
+    broken.mkdir(parents=True)
+    (broken / "cdk.tf.json").write_text("{not json")
+    result = CliRunner().invoke(app, ["--outdir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "cdk.tf.json is not valid JSON" in result.output and "Traceback" not in result.output

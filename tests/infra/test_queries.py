@@ -8,7 +8,7 @@ import pytest
 
 from modules.lake import QUERY_RESULTS_PREFIX
 from modules.query import AdHocQueryProps
-from tests.infra.lake_formation import readable_columns
+from scripts.report_catalog import readable_columns
 
 GIB = 1024**3
 
@@ -115,7 +115,9 @@ def test_athena_users_get_describe_on_the_default_database_after_lake_formation_
         }
     ]
     # DESCRIBE on a database reads no data: the analyst's columns still come from the tag grants alone.
-    assert all(zone == "curated" for zone, _, _ in readable_columns(stack, _role_arn(stack, "analytics-engineer")))
+    assert all(
+        zone == "curated" for zone, _, _ in readable_columns(stack.config, _role_arn(stack, "analytics-engineer"))
+    )
 
 
 def _props(**overrides) -> AdHocQueryProps:
