@@ -37,6 +37,7 @@ from etl.ingest.orders import OrdersMode, ingest_orders_export
 from etl.lake import LakeStore, LocalLakeStore
 from etl.localdev.catalog_api import LocalCatalogApi
 from etl.localdev.postgres import LocalPostgres, LocalPostgresError
+from etl.samples import NORTHWIND_EXPORT
 from etl.serve.connection import ServingDatabaseSettings
 from etl.serve.load import ServingInputError, load_serving
 from etl.serve.migrate import MigrationError
@@ -45,7 +46,7 @@ from etl.spark import build_local_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
-DEFAULT_SOURCE = REPO_ROOT / "etl" / "samples" / "northwind"
+DEFAULT_SOURCE = NORTHWIND_EXPORT
 CURATED_DATASETS = (
     "orders",
     "order_lines",

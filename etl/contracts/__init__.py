@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from etl.contracts.docs import render_markdown
-from etl.contracts.loader import CONTRACTS_DIR, ContractError, contract_path, load_contract_file
+from etl.contracts.loader import CONTRACTS_DIR, ContractError, contract_names, contract_path, load_contract_file
 from etl.contracts.model import (
     Classification,
     ContractField,
@@ -38,12 +38,12 @@ __all__ = [
 @cache
 def load_contract(dataset: str) -> DataContract:
     """The validated contract of ``dataset`` (``etl/contracts/<dataset>.yaml``)."""
-    return load_contract_file(contract_path(dataset))
+    return load_contract_file(contract_path(dataset), CONTRACTS_DIR)
 
 
 def all_contracts() -> dict[str, DataContract]:
     """Every contract in the folder, by dataset name, in name order."""
-    return {path.stem: load_contract(path.stem) for path in sorted(CONTRACTS_DIR.glob("*.yaml"))}
+    return {name: load_contract(name) for name in contract_names()}
 
 
 def dataset_classification(dataset: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import pydantic
@@ -23,7 +24,9 @@ from open_data_contract_standard.model import (
 from etl.contracts.formats import format_shape
 from etl.contracts.model import Classification, ContractField, DataContract, Derivation, LogicalType, RawFormat
 
-CONTRACTS_DIR = Path(__file__).resolve().parent
+# Read through importlib.resources, so contracts load the same from the repository and from the installed wheel.
+CONTRACTS_DIR: Traversable = files("etl.contracts")
+CONTRACT_SUFFIX = ".yaml"
 
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEAM_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -43,16 +46,23 @@ class _Problem(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def contract_path(dataset: str, directory: Path = CONTRACTS_DIR) -> Path:
+def contract_path(dataset: str, directory: Traversable = CONTRACTS_DIR) -> Traversable:
     """Where the contract of ``dataset`` lives."""
-    return directory / f"{dataset}.yaml"
+    return directory / f"{dataset}{CONTRACT_SUFFIX}"
 
 
-def load_contract_file(path: Path) -> DataContract:
-    """Read, validate and map one contract file."""
+def contract_names(directory: Traversable = CONTRACTS_DIR) -> list[str]:
+    """The datasets with a contract file in ``directory``, in name order."""
+    return sorted(
+        entry.name.removesuffix(CONTRACT_SUFFIX) for entry in directory.iterdir() if entry.name.endswith(CONTRACT_SUFFIX)
+    )
+
+
+def load_contract_file(path: Traversable, directory: Traversable | None = None) -> DataContract:
+    """Read, validate and map one contract file (``directory``, when given, is listed if it is missing)."""
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml"))) or "none"
-        raise ContractError(f"no data contract at {path}; known contracts: {known}")
+        known = ", ".join(contract_names(directory)) if directory is not None else ""
+        raise ContractError(f"no data contract at {path}; known contracts: {known or 'none'}")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -69,7 +79,7 @@ def load_contract_file(path: Path) -> DataContract:
             f"{error.error_count()} problem(s) in all"
         ) from None
     try:
-        return _to_contract(standard, path.stem)
+        return _to_contract(standard, path.name.removesuffix(CONTRACT_SUFFIX))
     except _Problem as problem:
         raise ContractError(f"{path}: {problem}") from None
 

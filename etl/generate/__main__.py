@@ -12,8 +12,9 @@ from rich.console import Console
 from etl.generate.dataset import GeneratorSpec, GeneratorSpecError, generate
 from etl.generate.malformed import MalformedKind
 from etl.generate.sample import SampleError
+from etl.samples import NORTHWIND_EXPORT
 
-DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "northwind"
+DEFAULT_SAMPLE = NORTHWIND_EXPORT
 
 app = typer.Typer(add_completion=False, help=__doc__)
 

@@ -1,26 +1,38 @@
 """Glue 5.0 entry script for curation: ``main(spark, args)`` curates the requested datasets for one run date.
 
-Job arguments: ``--run_date YYYY-MM-DD``, ``--datasets orders,order_lines,...`` (default: every contract),
-``--lookback_days 3``, ``--lake_bucket``, ``--lake_kms_key_id`` and ``--pseudonym_secret_id`` (the Secrets
-Manager id of the pseudonymization key, ``northwind-<env>/pseudonym-key``). Only the ``__main__`` block knows
-about Glue.
+After curating, the run records each dataset's freshness and publishes the pipeline metrics (rows landed,
+curated, quarantined, balanced; freshness and within-SLA for every contract) to CloudWatch. Only the
+``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pyspark.sql import SparkSession
 
-from etl.contracts import all_contracts
+from etl.contracts import ContractError, all_contracts, load_contract
 from etl.curate import DatasetRunReport, RunStatus, curate_dataset
+from etl.curate.pipeline import raw_keys
 from etl.curate.pseudonymize import resolve_pseudonym_key
+from etl.jobs import JobArgument, JobArgumentError, parse_int, parse_run_date, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
+from etl.metrics import metric_data, publish
+from etl.secrets import SecretUnavailableError
+from etl.sla import measure, record_curation
 
 log = logging.getLogger(__name__)
-ARGUMENTS = ("run_date", "datasets", "lookback_days", "lake_bucket", "lake_kms_key_id", "pseudonym_secret_id")
+ARGUMENTS = (
+    JobArgument("run_date", "the day to curate, YYYY-MM-DD"),
+    JobArgument("datasets", "comma-separated datasets; default every contract", required=False),
+    JobArgument("lookback_days", "earlier raw partitions to re-read for late data; default 3", required=False),
+    JobArgument("lake_bucket", "the lake bucket"),
+    JobArgument("lake_kms_key_id", "the lake KMS key every write is encrypted with"),
+    JobArgument("pseudonym_secret_id", "the Secrets Manager id of the pseudonymization key"),
+    JobArgument("metrics_namespace", "the CloudWatch namespace of the pipeline metrics"),
+)
 
 
 @dataclass(frozen=True)
@@ -33,33 +45,45 @@ class CurateJobArgs:
     lake_bucket: str
     lake_kms_key_id: str
     pseudonym_secret_id: str
+    metrics_namespace: str
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> CurateJobArgs:
         """Job arguments as Glue resolves them (all strings); an empty dataset list means every contract."""
-        datasets = tuple(name.strip() for name in raw.get("datasets", "").split(",") if name.strip())
+        given = require(raw, ARGUMENTS)
+        datasets = tuple(name.strip() for name in given.get("datasets", "").split(",") if name.strip())
+        for dataset in datasets:
+            try:
+                load_contract(dataset)
+            except ContractError:
+                raise JobArgumentError(
+                    f"--datasets names {dataset!r}, which has no contract; use some of {', '.join(all_contracts())}"
+                ) from None
         return cls(
-            run_date=date.fromisoformat(raw["run_date"]),
+            run_date=parse_run_date(given["run_date"]),
             datasets=datasets or tuple(all_contracts()),
-            lookback_days=int(raw.get("lookback_days") or 3),
-            lake_bucket=raw["lake_bucket"],
-            lake_kms_key_id=raw["lake_kms_key_id"],
-            pseudonym_secret_id=raw["pseudonym_secret_id"],
+            lookback_days=parse_int("lookback_days", given.get("lookback_days"), 3),
+            lake_bucket=given["lake_bucket"],
+            lake_kms_key_id=given["lake_kms_key_id"],
+            pseudonym_secret_id=given["pseudonym_secret_id"],
+            metrics_namespace=given["metrics_namespace"],
         )
 
 
-def main(spark: SparkSession, args: CurateJobArgs, store: LakeStore | None = None) -> list[DatasetRunReport]:
-    """Curate every requested dataset; fails the job when a dataset stops on drift or does not balance."""
+def main(
+    spark: SparkSession, args: CurateJobArgs, store: LakeStore | None = None, cloudwatch: object | None = None
+) -> list[DatasetRunReport]:
+    """Curate every requested dataset and publish the metrics; fails the job when a dataset stops on drift or
+    does not balance."""
     import boto3
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
     key = resolve_pseudonym_key(args.pseudonym_secret_id)
-    reports = [
-        curate_dataset(spark, store, dataset, args.run_date, args.lookback_days, pseudonym_key=key)
-        for dataset in args.datasets
-    ]
-    for report in reports:
+    reports = []
+    for dataset in args.datasets:
+        report = curate_dataset(spark, store, dataset, args.run_date, args.lookback_days, pseudonym_key=key)
+        record_curation(store, report, raw_keys(store, dataset, args.run_date, args.lookback_days))
         log.info(
             "%s: %s landed=%d curated=%d quarantined=%d",
             report.dataset,
@@ -68,6 +92,10 @@ def main(spark: SparkSession, args: CurateJobArgs, store: LakeStore | None = Non
             report.rows_curated,
             report.rows_quarantined,
         )
+        reports.append(report)
+    now = datetime.now(UTC)
+    data = metric_data(reports, measure(store, list(all_contracts()), now), now)
+    publish(cloudwatch or boto3.client("cloudwatch"), args.metrics_namespace, data)
     failed = [r.dataset for r in reports if r.status is RunStatus.STOPPED_SCHEMA_DRIFT or not r.balanced]
     if failed:
         raise SystemExit(f"curation stopped for {', '.join(failed)}; see the run reports")
@@ -81,6 +109,9 @@ if __name__ == "__main__":
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    glue = GlueContext(SparkContext.getOrCreate())
-    options = getResolvedOptions(sys.argv, [name for name in ARGUMENTS if f"--{name}" in sys.argv])
-    main(glue.spark_session, CurateJobArgs.parse(options))
+    def _run() -> None:
+        options = getResolvedOptions(sys.argv, present(ARGUMENTS, sys.argv))
+        args = CurateJobArgs.parse(options)
+        main(GlueContext(SparkContext.getOrCreate()).spark_session, args)
+
+    run_entry("curate", _run, (SecretUnavailableError,))

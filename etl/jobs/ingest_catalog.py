@@ -1,8 +1,8 @@
-"""Glue (Python shell) entry script for the weekly catalog: fetch every page and land it in the raw zone.
+"""Glue 5.0 entry script for the weekly catalog: fetch every page and land it in the raw zone.
 
-Job arguments: ``--run_date YYYY-MM-DD``, ``--catalog_base_url``, ``--catalog_token_secret_id`` (the Secrets
-Manager id of the API's bearer token, ``northwind-<env>/catalog-token``), ``--lake_bucket`` and
-``--lake_kms_key_id``. Only the ``__main__`` block knows about Glue.
+It runs as a small Glue 5.0 Spark job rather than a Python shell job: Python shell stops at Python 3.9, which
+cannot import the package (docs/adr/0052-runtime-of-the-catalog-pull.md). Only the ``__main__`` block knows
+about Glue.
 """
 
 from __future__ import annotations
@@ -12,12 +12,22 @@ from dataclasses import dataclass
 from datetime import date
 
 from etl.ingest.catalog import TOKEN_ENV_VAR, CatalogApiClient, CatalogApiSettings, ingest_catalog
+from etl.ingest.errors import IngestError
 from etl.ingest.landing import LandingReport
+from etl.jobs import JobArgument, parse_run_date, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
-from etl.secrets import read_secret
+from etl.secrets import SecretUnavailableError, read_secret
 
 log = logging.getLogger(__name__)
-ARGUMENTS = ("run_date", "catalog_base_url", "catalog_token_secret_id", "lake_bucket", "lake_kms_key_id")
+# The datasets this job lands: their contracts' schedules start it before curation.
+LANDS = ("products",)
+ARGUMENTS = (
+    JobArgument("run_date", "the day the pages land under, YYYY-MM-DD"),
+    JobArgument("catalog_base_url", "the catalog API's base URL"),
+    JobArgument("catalog_token_secret_id", "the Secrets Manager id of the catalog API's bearer token"),
+    JobArgument("lake_bucket", "the lake bucket"),
+    JobArgument("lake_kms_key_id", "the lake KMS key every write is encrypted with"),
+)
 
 
 @dataclass(frozen=True)
@@ -33,12 +43,13 @@ class CatalogJobArgs:
     @classmethod
     def parse(cls, raw: dict[str, str]) -> CatalogJobArgs:
         """Job arguments as Glue resolves them (all strings)."""
+        given = require(raw, ARGUMENTS)
         return cls(
-            run_date=date.fromisoformat(raw["run_date"]),
-            catalog_base_url=raw["catalog_base_url"],
-            catalog_token_secret_id=raw["catalog_token_secret_id"],
-            lake_bucket=raw["lake_bucket"],
-            lake_kms_key_id=raw["lake_kms_key_id"],
+            run_date=parse_run_date(given["run_date"]),
+            catalog_base_url=given["catalog_base_url"],
+            catalog_token_secret_id=given["catalog_token_secret_id"],
+            lake_bucket=given["lake_bucket"],
+            lake_kms_key_id=given["lake_kms_key_id"],
         )
 
 
@@ -64,4 +75,8 @@ if __name__ == "__main__":
 
     from awsglue.utils import getResolvedOptions
 
-    main(CatalogJobArgs.parse(getResolvedOptions(sys.argv, list(ARGUMENTS))))
+    run_entry(
+        "ingest_catalog",
+        lambda: main(CatalogJobArgs.parse(getResolvedOptions(sys.argv, present(ARGUMENTS, sys.argv)))),
+        (SecretUnavailableError, IngestError),
+    )

@@ -1,9 +1,9 @@
-"""Glue 5.0 entry script for the serving load: ``main(spark, args)`` upserts every aggregate into RDS.
+"""Glue 5.0 entry script for the serving load: ``main(spark, args)`` upserts the aggregates into RDS.
 
-Job arguments: ``--lake_bucket``, ``--lake_kms_key_id``, ``--serving_db_secret_id`` (the Secrets Manager id of
-the database's RDS-managed master secret: username and password), ``--serving_db_host`` (the stack's
-``database_address``), ``--serving_db_port`` (default 5432) and ``--serving_db_name`` (default northwind).
-psycopg comes from ``--additional-python-modules``. Only the ``__main__`` block knows about Glue.
+The load logs in as its own database role (``--serving_db_user``, created by migration V005) with an RDS IAM
+token, never as the master user; it applies pending migrations of the serving schema, then upserts the
+serving tables built from ``--datasets`` (default: every table). The job runs in the VPC through the stack's
+Glue connection; psycopg comes from ``--additional-python-modules``. Only the ``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations
@@ -14,52 +14,83 @@ from dataclasses import dataclass
 import psycopg
 from pyspark.sql import SparkSession
 
+from etl.jobs import JobArgument, JobArgumentError, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
-from etl.serve.connection import ServingDatabaseEndpoint, endpoint_from_arguments, settings_from_secret
-from etl.serve.load import load_serving
-from etl.serve.upsert import UpsertResult
+from etl.serve.connection import (
+    ServingDatabaseConfigError,
+    ServingDatabaseEndpoint,
+    endpoint_from_arguments,
+    settings_with_iam_token,
+)
+from etl.serve.load import SERVING_TABLES, ServingInputError, load_serving, tables_for
+from etl.serve.migrate import MigrationError
+from etl.serve.upsert import ServingSchemaError, UpsertResult
 
 log = logging.getLogger(__name__)
 ARGUMENTS = (
-    "lake_bucket",
-    "lake_kms_key_id",
-    "serving_db_secret_id",
-    "serving_db_host",
-    "serving_db_port",
-    "serving_db_name",
+    JobArgument("datasets", "comma-separated datasets whose serving tables to load; default every table", False),
+    JobArgument("lake_bucket", "the lake bucket"),
+    JobArgument("lake_kms_key_id", "the lake KMS key"),
+    JobArgument("serving_db_host", "the serving database's address"),
+    JobArgument("serving_db_port", "the serving database's port"),
+    JobArgument("serving_db_name", "the serving database's name"),
+    JobArgument("serving_db_user", "the load's database role, which logs in with an IAM token"),
 )
+
+
+class ServingLoginError(RuntimeError):
+    """The load could not log in to the serving database; the message says what to do."""
 
 
 @dataclass(frozen=True)
 class ServeJobArgs:
     """The serving job's arguments, parsed once."""
 
+    datasets: tuple[str, ...]
     lake_bucket: str
     lake_kms_key_id: str
-    serving_db_secret_id: str
-    serving_db_endpoint: ServingDatabaseEndpoint | None
+    serving_db_endpoint: ServingDatabaseEndpoint
+    serving_db_user: str
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> ServeJobArgs:
-        """Job arguments as Glue resolves them (all strings); without a host the secret must name it."""
+        """Job arguments as Glue resolves them (all strings)."""
+        given = require(raw, ARGUMENTS)
+        datasets = tuple(name.strip() for name in given.get("datasets", "").split(",") if name.strip())
+        if datasets and not tables_for(datasets):
+            served = sorted({d for table in SERVING_TABLES for d in table.datasets})
+            raise JobArgumentError(f"--datasets {','.join(datasets)} feeds no serving table; use some of {served}")
+        endpoint = endpoint_from_arguments(
+            given["serving_db_host"], given["serving_db_port"], given["serving_db_name"]
+        )
         return cls(
-            lake_bucket=raw["lake_bucket"],
-            lake_kms_key_id=raw["lake_kms_key_id"],
-            serving_db_secret_id=raw["serving_db_secret_id"],
-            serving_db_endpoint=endpoint_from_arguments(
-                raw.get("serving_db_host"), raw.get("serving_db_port"), raw.get("serving_db_name")
-            ),
+            datasets=datasets,
+            lake_bucket=given["lake_bucket"],
+            lake_kms_key_id=given["lake_kms_key_id"],
+            serving_db_endpoint=endpoint,
+            serving_db_user=given["serving_db_user"],
         )
 
 
-def main(spark: SparkSession, args: ServeJobArgs, store: LakeStore | None = None) -> list[UpsertResult]:
-    """Migrate the serving database and upsert every aggregate of the curated zone."""
+def main(
+    spark: SparkSession, args: ServeJobArgs, store: LakeStore | None = None, rds: object | None = None
+) -> list[UpsertResult]:
+    """Migrate the serving schema and upsert the aggregates built from the requested datasets."""
     import boto3
 
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
-    settings = settings_from_secret(args.serving_db_secret_id, args.serving_db_endpoint)
-    with psycopg.connect(settings.conninfo()) as connection:
-        results = load_serving(spark, store, connection)
+    settings = settings_with_iam_token(args.serving_db_endpoint, args.serving_db_user, rds or boto3.client("rds"))
+    endpoint = args.serving_db_endpoint
+    try:
+        connection = psycopg.connect(settings.conninfo())
+    except psycopg.OperationalError as error:
+        raise ServingLoginError(
+            f"cannot log in to {endpoint.host}:{endpoint.port}/{endpoint.dbname} as {args.serving_db_user} "
+            f"({str(error).strip().splitlines()[-1]}); the first time, run the serving bootstrap job once "
+            "(docs/runbooks/pipeline-failure.md#the-serving-load-cannot-log-in-or-migrate)"
+        ) from None
+    with connection:
+        results = load_serving(spark, store, connection, tables_for(args.datasets))
     for result in results:
         log.info(
             "%s: %d rows, %d inserted, %d updated, %d deleted",
@@ -79,6 +110,12 @@ if __name__ == "__main__":
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    glue = GlueContext(SparkContext.getOrCreate())
-    options = getResolvedOptions(sys.argv, [name for name in ARGUMENTS if f"--{name}" in sys.argv])
-    main(glue.spark_session, ServeJobArgs.parse(options))
+    def _run() -> None:
+        args = ServeJobArgs.parse(getResolvedOptions(sys.argv, present(ARGUMENTS, sys.argv)))
+        main(GlueContext(SparkContext.getOrCreate()).spark_session, args)
+
+    run_entry(
+        "serve",
+        _run,
+        (ServingDatabaseConfigError, ServingLoginError, MigrationError, ServingInputError, ServingSchemaError),
+    )

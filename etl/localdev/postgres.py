@@ -2,8 +2,9 @@
 
 The server runs as the ``postgres`` system user when started by root (PostgreSQL refuses root), listens only
 on 127.0.0.1 on a free port, has no Unix socket and trusts loopback connections: it holds only data the
-pipeline derives from local sample files and lives no longer than the command that started it. TLS and
-passwords belong to the AWS database, whose settings come from Secrets Manager (``etl.serve.connection``).
+pipeline derives from local sample files and lives no longer than the command that started it. Passwords
+belong to the AWS database (``etl.serve.connection``); ``tls=True`` also serves TLS with a throwaway
+self-signed certificate, for clients configured as in AWS (``sslmode=require``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class LocalPostgres:
 
     data_dir: Path
     bin_dir: Path = POSTGRES_BIN
+    tls: bool = False
     port: int = field(default=0, init=False)
 
     @property
@@ -121,6 +123,9 @@ class LocalPostgres:
         # Loopback TCP only: no Unix socket, so nothing depends on a socket directory being writable.
         with (self.data_dir / "postgresql.auto.conf").open("a", encoding="utf-8") as conf:
             conf.write("listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nsynchronous_commit = off\n")
+            if self.tls:
+                self._write_certificate()
+                conf.write("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
         self.start()
         try:
             admin = self.settings.model_copy(update={"dbname": "postgres"})
@@ -129,6 +134,29 @@ class LocalPostgres:
         finally:
             self.stop()
         return True
+
+    def _write_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1, readable by the server user only (PostgreSQL insists)."""
+        self._run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                str(self.data_dir / "server.key"),
+                "-out",
+                str(self.data_dir / "server.crt"),
+            ],
+            "creating the local server's TLS certificate",
+        )
+        (self.data_dir / "server.key").chmod(0o600)
 
     def start(self) -> ServingDatabaseSettings:
         """Start the server on a free loopback port and wait until it accepts connections."""

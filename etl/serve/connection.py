@@ -1,8 +1,9 @@
 """Connection settings for the serving database.
 
-In AWS the credentials come from the RDS-managed master secret, which holds only ``username`` and
-``password``; where the database listens (host, port, database name) comes from the stack, passed to the
-job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry ``host``, ``port`` and ``dbname``
+In AWS the serving load logs in as its own role with an RDS IAM authentication token
+(``settings_with_iam_token``: no stored password); only the bootstrap job uses the RDS-managed master secret,
+which holds only ``username`` and ``password``. Where the database listens (host, port, database name) comes
+from the stack, passed to the job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry ``host``, ``port`` and ``dbname``
 itself (``$NORTHWIND_SERVING_DB_SECRET``), or the settings come from the throwaway server
 (``etl.localdev.postgres``). The password is only ever handed to the driver.
 """
@@ -127,3 +128,14 @@ def settings_from_secret(
 
 def _problems(error: ValidationError) -> str:
     return ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+
+
+def settings_with_iam_token(
+    endpoint: ServingDatabaseEndpoint, user: str, rds_client: object
+) -> ServingDatabaseSettings:
+    """Log in to ``endpoint`` as ``user`` with an RDS IAM authentication token (signed locally by the caller's
+    role, valid 15 minutes; the role needs ``rds-db:connect`` for that database user)."""
+    token = rds_client.generate_db_auth_token(DBHostname=endpoint.host, Port=endpoint.port, DBUsername=user)
+    return ServingDatabaseSettings(
+        host=endpoint.host, port=endpoint.port, dbname=endpoint.dbname, username=user, password=token
+    )

@@ -69,6 +69,13 @@ SERVING_TABLES = (
 )
 
 
+def tables_for(datasets: tuple[str, ...], tables: tuple[ServingTable, ...] = SERVING_TABLES) -> tuple[ServingTable, ...]:
+    """The serving tables built from any of ``datasets`` (all of ``tables`` when none are named)."""
+    if not datasets:
+        return tables
+    return tuple(table for table in tables if set(table.datasets) & set(datasets))
+
+
 def curated_prefix(dataset: str) -> str:
     """Where curation writes ``dataset`` in the lake."""
     return f"curated/{dataset}/"

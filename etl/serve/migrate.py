@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import psycopg
+from psycopg import errors as pg_errors
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Read through importlib.resources: the migrations ship inside the wheel the Glue jobs install.
+MIGRATIONS_DIR: Traversable = files("etl.serve") / "migrations"
 MIGRATION_FILE = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[a-z0-9_]+)\.sql$")
 # Any constant works: it only has to be the same for every process migrating this database.
 MIGRATION_LOCK_ID = 5_014_100
@@ -30,7 +33,7 @@ class Migration:
 
     version: int
     name: str
-    path: Path
+    path: Traversable
     checksum: str
 
     @property
@@ -39,10 +42,10 @@ class Migration:
         return self.path.name
 
 
-def discover(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover(folder: Traversable = MIGRATIONS_DIR) -> list[Migration]:
     """The migrations in ``folder``, in version order; badly named files and repeated versions are errors."""
     migrations: dict[int, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
+    for path in sorted((entry for entry in folder.iterdir() if entry.name.endswith(".sql")), key=lambda e: e.name):
         match = MIGRATION_FILE.match(path.name)
         if not match:
             raise MigrationError(f"migration file {path.name} is not named V<NNN>__<lower_snake_name>.sql")
@@ -53,7 +56,7 @@ def discover(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [migrations[version] for version in sorted(migrations)]
 
 
-def apply_migrations(connection: psycopg.Connection, folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+def apply_migrations(connection: psycopg.Connection, folder: Traversable = MIGRATIONS_DIR) -> list[Migration]:
     """Apply the pending migrations of ``folder``; returns those applied now (empty when up to date)."""
     migrations = discover(folder)
     # A session-level lock: two loads starting together apply each migration once.
@@ -66,16 +69,19 @@ def apply_migrations(connection: psycopg.Connection, folder: Path = MIGRATIONS_D
 
 def _recorded_migrations(connection: psycopg.Connection) -> dict[int, tuple[str, str]]:
     with connection.transaction():
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
+        # Checked first: CREATE ... IF NOT EXISTS still needs CREATE on the schema, which the load's own login
+        # does not have once the owner created the table.
+        if connection.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+            connection.execute(
+                "CREATE TABLE schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
         rows = connection.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
     return {version: (name, checksum) for version, name, checksum in rows}
 
 
-def _apply_pending(connection: psycopg.Connection, migrations: list[Migration], folder: Path) -> list[Migration]:
+def _apply_pending(connection: psycopg.Connection, migrations: list[Migration], folder: Traversable) -> list[Migration]:
     recorded = _recorded_migrations(connection)
     on_disk = {migration.version: migration for migration in migrations}
     for version, (name, checksum) in sorted(recorded.items()):
@@ -93,11 +99,18 @@ def _apply_pending(connection: psycopg.Connection, migrations: list[Migration], 
     for migration in migrations:
         if migration.version in recorded:
             continue
-        with connection.transaction():
-            connection.execute(migration.path.read_text(encoding="utf-8"))
-            connection.execute(
-                "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                (migration.version, migration.name, migration.checksum),
-            )
+        try:
+            with connection.transaction():
+                connection.execute(migration.path.read_text(encoding="utf-8"))
+                connection.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum),
+                )
+        except pg_errors.InsufficientPrivilege as error:
+            raise MigrationError(
+                f"migration {migration.file_name} needs the database owner ({str(error).splitlines()[0]}); apply it "
+                "with the serving bootstrap job, then rerun (docs/runbooks/pipeline-failure.md"
+                "#the-serving-load-cannot-log-in-or-migrate)"
+            ) from None
         applied.append(migration)
     return applied

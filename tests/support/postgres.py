@@ -17,10 +17,11 @@ from etl.serve.connection import ServingDatabaseSettings
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ServingDatabaseSettings]:
-    """A throwaway server in a temporary data directory (reachable by the postgres user), stopped at the end."""
+    """A throwaway server in a temporary data directory (reachable by the postgres user), stopped at the end; it
+    also serves TLS, so jobs can connect as in AWS (``sslmode=require``)."""
     data_dir = Path(tempfile.mkdtemp(prefix="northwind-test-pg-"))
     try:
-        with LocalPostgres(data_dir) as settings:
+        with LocalPostgres(data_dir, tls=True) as settings:
             yield settings
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

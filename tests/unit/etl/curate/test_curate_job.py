@@ -1,13 +1,16 @@
-"""The Glue entry script parses its arguments once and curates each requested dataset."""
+"""The curation entry script parses its arguments once, curates each requested dataset and publishes the
+pipeline metrics."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from etl.contracts import all_contracts
+from etl.jobs import JobArgumentError
 from etl.jobs.curate import CurateJobArgs, main
 from etl.lake import LocalLakeStore
 
@@ -16,6 +19,7 @@ ARGS = {
     "lake_bucket": "lake",
     "lake_kms_key_id": "key",
     "pseudonym_secret_id": "northwind/pseudonym-key",
+    "metrics_namespace": "Northwind/Pipeline",
 }
 
 
@@ -26,13 +30,37 @@ def test_job_arguments_default_to_every_contract_and_a_three_day_lookback():
     assert (named.datasets, named.lookback_days) == (("orders", "customers"), 0)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"run_date": None}, "missing job argument(s): --run_date (the day to curate, YYYY-MM-DD)"),
+        ({"run_date": "29/11/2026"}, "--run_date '29/11/2026' is not a date; pass YYYY-MM-DD"),
+        ({"lookback_days": "-1"}, "--lookback_days must be 0 or more, got -1"),
+        ({"datasets": "orders,invoices"}, "--datasets names 'invoices', which has no contract"),
+    ],
+)
+def test_a_bad_argument_is_one_error_naming_it(change, message):
+    raw = {key: value for key, value in {**ARGS, **change}.items() if value is not None}
+    with pytest.raises(JobArgumentError) as raised:
+        CurateJobArgs.parse(raw)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
 @mock_aws
-def test_the_job_curates_each_requested_dataset_with_the_key_from_secrets_manager(spark, tmp_path, monkeypatch):
-    """Secrets Manager is moto's in-process double; the lake is a local folder."""
+def test_the_job_curates_each_requested_dataset_and_publishes_its_metrics(spark, tmp_path, monkeypatch):
+    """Secrets Manager and CloudWatch are moto's in-process doubles; the lake is a local folder."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="northwind/pseudonym-key", SecretString="job-key"
-    )
+    boto3.client("secretsmanager").create_secret(Name="northwind/pseudonym-key", SecretString="job-key")
+    cloudwatch = boto3.client("cloudwatch")
     args = CurateJobArgs.parse({**ARGS, "datasets": "orders,products"})
-    reports = main(spark, args, LocalLakeStore(tmp_path))
+
+    reports = main(spark, args, LocalLakeStore(tmp_path), cloudwatch)
+
     assert [(r.dataset, r.rows_landed, r.balanced) for r in reports] == [("orders", 0, True), ("products", 0, True)]
+    published = cloudwatch.list_metrics(Namespace="Northwind/Pipeline")["Metrics"]
+    by_name = {(m["MetricName"], tuple(d["Value"] for d in m.get("Dimensions", []))) for m in published}
+    assert ("RowsLanded", ("orders",)) in by_name
+    # Nothing was ever curated, so no dataset has a freshness yet and none is within its SLA.
+    assert ("WithinSla", ("customers",)) in by_name
+    assert not any(name == "FreshnessHours" for name, _ in by_name)

@@ -1,5 +1,5 @@
-"""The serving job's entry script: arguments parsed once, credentials from the managed secret, the endpoint from
-the arguments."""
+"""The serving job's entry script: arguments parsed once, the load logs in as its own role with an IAM token,
+and the bootstrap job applies the migrations as the owner first."""
 
 from __future__ import annotations
 
@@ -10,42 +10,77 @@ import psycopg
 import pytest
 from moto import mock_aws
 
-from etl.jobs.serve import ServeJobArgs, main
+from etl.jobs import JobArgumentError
+from etl.jobs.bootstrap_serving import BootstrapJobArgs
+from etl.jobs.bootstrap_serving import main as bootstrap
+from etl.jobs.serve import ServeJobArgs, ServingLoginError, main
 from etl.serve.connection import ServingDatabaseConfigError, ServingDatabaseEndpoint
 
-ARGS = {"lake_bucket": "lake", "lake_kms_key_id": "key", "serving_db_secret_id": "rds!db-1"}
+ARGS = {
+    "lake_bucket": "lake",
+    "lake_kms_key_id": "key",
+    "serving_db_host": "db.internal",
+    "serving_db_port": "5432",
+    "serving_db_name": "northwind",
+    "serving_db_user": "serving_load",
+}
 
 
-def test_the_endpoint_arguments_are_parsed_once_with_their_defaults():
-    args = ServeJobArgs.parse({**ARGS, "serving_db_host": "db.internal"})
+def _endpoint(database) -> dict[str, str]:
+    return {
+        "serving_db_host": database.host,
+        "serving_db_port": str(database.port),
+        "serving_db_name": database.dbname,
+    }
+
+
+def test_the_endpoint_arguments_are_parsed_once():
+    args = ServeJobArgs.parse(ARGS)
 
     assert args.serving_db_endpoint == ServingDatabaseEndpoint(host="db.internal", port=5432, dbname="northwind")
-    assert ServeJobArgs.parse(ARGS).serving_db_endpoint is None
+    assert (args.serving_db_user, args.datasets) == ("serving_load", ())
 
 
 def test_a_malformed_port_argument_stops_the_job_before_any_work():
     with pytest.raises(ServingDatabaseConfigError, match="--serving_db_port"):
-        ServeJobArgs.parse({**ARGS, "serving_db_host": "db.internal", "serving_db_port": "fifty"})
+        ServeJobArgs.parse({**ARGS, "serving_db_port": "fifty"})
+
+
+def test_datasets_that_feed_no_serving_table_are_refused():
+    with pytest.raises(JobArgumentError, match="feeds no serving table"):
+        ServeJobArgs.parse({**ARGS, "datasets": "vehicle_registrations"})
 
 
 @mock_aws
-def test_the_job_loads_with_the_managed_secrets_credentials_at_the_host_its_arguments_name(
+def test_the_load_logs_in_as_its_own_role_after_the_bootstrap_created_it(
     spark, curated_lake, postgres_database, monkeypatch
 ):
-    """Secrets Manager is moto's in-process double holding a secret in the RDS-managed shape (no host); the
-    database is the real local server and the lake a local folder."""
+    """Secrets Manager and the RDS token signer are moto's in-process doubles (the local server trusts loopback, so
+    the token is not checked); the database is the real local server, over TLS as in AWS."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
-    # The local server has no TLS and trusts loopback, so the secret turns TLS off and its password is unused.
-    credentials = {"username": postgres_database.user, "password": "unused", "sslmode": "disable"}
-    boto3.client("secretsmanager").create_secret(Name="rds!db-1", SecretString=json.dumps(credentials))
-    endpoint = {
-        "serving_db_host": postgres_database.host,
-        "serving_db_port": str(postgres_database.port),
-        "serving_db_name": postgres_database.dbname,
-    }
+    owner = {"username": postgres_database.user, "password": "unused"}
+    boto3.client("secretsmanager").create_secret(Name="rds!db-1", SecretString=json.dumps(owner))
+    applied = bootstrap(BootstrapJobArgs.parse({"serving_db_secret_id": "rds!db-1", **_endpoint(postgres_database)}))
+    assert "V005__serving_load_role.sql" in [m.file_name for m in applied]
 
-    results = main(spark, ServeJobArgs.parse({**ARGS, **endpoint}), curated_lake)
+    args = ServeJobArgs.parse({**ARGS, **_endpoint(postgres_database), "datasets": "orders"})
+    results = main(spark, args, curated_lake, boto3.client("rds"))
 
     with psycopg.connect(postgres_database.conninfo()) as connection:
         rows = connection.execute("SELECT count(*) FROM serving.daily_sales").fetchone()[0]
-    assert {result.table: result.rows for result in results}["serving.daily_sales"] == rows > 0
+        owner_of = connection.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'daily_sales'").fetchone()
+    loaded = {result.table: result.rows for result in results}
+    assert loaded["serving.daily_sales"] == rows > 0
+    # Only the tables built from orders: the clickstream funnel is not among them.
+    assert "serving.clickstream_funnel_daily" not in loaded
+    assert owner_of == ("serving_load",)
+
+
+@mock_aws
+def test_a_load_that_cannot_log_in_says_to_run_the_bootstrap(spark, curated_lake, postgres_database, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    args = ServeJobArgs.parse({**ARGS, **_endpoint(postgres_database), "serving_db_user": "nobody_here"})
+
+    with pytest.raises(ServingLoginError, match="run the serving bootstrap job once") as raised:
+        main(spark, args, curated_lake, boto3.client("rds"))
+    assert "\n" not in str(raised.value)
