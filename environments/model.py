@@ -9,7 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +19,8 @@ CLOUDWATCH_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+# One Glue job per entry script (modules/processing); sizes may name only these.
+JOB_SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "etl" / "jobs"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
@@ -197,6 +200,43 @@ class AdHocQueries(_Section):
     results_expiry_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
+class JobSizing(_Section):
+    """How one Glue job runs: Glue 5.0 worker type and count, timeout, and Glue's own immediate retries."""
+
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
+    workers: Annotated[int, Field(ge=2, le=100)] = 2
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
+    # Glue retries at once; scheduled runs retry with backoff (processing.retry_*) instead, so 0 by default.
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 0
+
+
+class Processing(_Section):
+    """The Glue jobs and their scheduled pipelines (docs/adr/0051-step-functions-pipelines-from-the-contracts.md).
+
+    ``jobs`` sizes individual jobs by entry-script name (``etl/jobs/<name>.py``); the others get
+    ``default_job``. A failed pipeline step is retried ``retry_attempts`` times, first after
+    ``retry_interval_seconds``, each wait ``retry_backoff_rate`` times longer.
+    """
+
+    default_job: JobSizing = JobSizing()
+    jobs: dict[str, JobSizing] = Field(default_factory=dict)
+    retry_attempts: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    retry_backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    catalog_api_base_url: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")] = (
+        "https://catalog.northwind.internal/api"
+    )
+
+    @field_validator("jobs")
+    @classmethod
+    def _known_jobs(cls, jobs: dict[str, JobSizing]) -> dict[str, JobSizing]:
+        scripts = sorted(p.stem for p in JOB_SCRIPTS_DIR.glob("*.py") if not p.name.startswith("_"))
+        unknown = sorted(set(jobs) - set(scripts))
+        if unknown:
+            raise ValueError(f"no entry script for job(s) {', '.join(unknown)}; jobs are {', '.join(scripts)}")
+        return jobs
+
+
 class EnvironmentConfig(_Section):
     """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""
 
@@ -217,6 +257,7 @@ class EnvironmentConfig(_Section):
     alarms: Alarms = Alarms()
     delivery: Delivery = Delivery()
     ad_hoc_queries: AdHocQueries = AdHocQueries()
+    processing: Processing = Processing()
 
     @property
     def deploy_role_arn(self) -> str:

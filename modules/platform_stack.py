@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf import S3Backend, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
@@ -16,6 +16,8 @@ from constructs import Construct
 from environments import EnvironmentConfig
 from etl.contracts import DataContract, all_contracts
 from etl.lake import ZONES
+from etl.serve.connection import SERVING_LOAD_ROLE
+from modules.artifacts import service_wheelhouse_hash
 from modules.backup import Backup, BackupProps
 from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name, dataset_tables
 from modules.classification import OPERATIONAL, contract_datasets, store_classification
@@ -38,6 +40,10 @@ from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
 from modules.query import AdHocQueries, AdHocQueryProps
+from modules.platform_secrets import CATALOG_TOKEN, PLATFORM_SECRETS, PSEUDONYM_KEY
+from modules.policy import Statement
+from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
+from modules.secrets import SecretReaders, Secrets, SecretsProps
 
 AZ_SUFFIXES = "abc"
 # The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
@@ -139,6 +145,8 @@ class EnvironmentStack(TerraformStack):
         self._build_storage_and_governance(env, prefix)
         self._build_ad_hoc_queries(env, prefix)
         self._build_serving(env, prefix)
+        self._build_secrets(env, prefix)
+        self._build_processing(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_delivery(env, prefix)
 
@@ -252,6 +260,7 @@ class EnvironmentStack(TerraformStack):
             version=env.compute.service_version,
             app=env.compute.service_app,
             wheelhouse_bucket=self.lake.artifacts_bucket_name,
+            wheelhouse_hash=service_wheelhouse_hash(),
         )
         self._grant_serving_access(env, release)
         self.compute = ComputeTier(self, "compute", self._compute_props(env, prefix, release), region=env.region)
@@ -314,8 +323,8 @@ class EnvironmentStack(TerraformStack):
         )
 
     def _grant_serving_access(self, env: EnvironmentConfig, release: ServiceRelease) -> None:
-        """The instances read their release and log in to the database; Glue jobs read the database secret;
-        the load balancer writes its access logs."""
+        """The instances read their release and log in to the database; the serving bootstrap job (alone) reads
+        the database's master secret; the load balancer writes its access logs."""
         instances = ServiceRole.ANALYTICS_INSTANCES
         self.identity.add_policy(
             instances,
@@ -326,7 +335,7 @@ class EnvironmentStack(TerraformStack):
         )
         self.identity.grant_log_write(instances, "service-logs", self.observability.service_log_group.arn)
         self.identity.grant_secret_read(
-            ServiceRole.GLUE_JOBS,
+            ServiceRole.GLUE_SERVING_BOOTSTRAP,
             "serving-database-secret",
             self.database.master_user_secret_arn,
             self.encryption.key_arn("secrets"),
@@ -338,6 +347,109 @@ class EnvironmentStack(TerraformStack):
                 "Service": "logdelivery.elasticloadbalancing.amazonaws.com",
             },
             f"{ACCESS_LOGS_PREFIX}/AWSLogs/{env.account_id}",
+        )
+
+    def _build_secrets(self, env: EnvironmentConfig, prefix: str) -> None:
+        """Every secret the platform reads, readable by the Glue jobs only; DevOps sets the values:
+        ``self.secrets``."""
+        jobs = self.identity.role_arn(ServiceRole.GLUE_JOBS)
+        self.secrets = Secrets(
+            self,
+            "secrets",
+            SecretsProps(
+                name_prefix=prefix,
+                kms_key_arn=self.encryption.key_arn("secrets"),
+                secrets=tuple(SecretReaders(secret, (jobs,)) for secret in PLATFORM_SECRETS),
+                writer_role_arns=(self.identity.role_arn(Persona.DEVOPS_SRE),),
+                deletion_requested=True,
+                allow_data_destruction=env.allow_data_destruction,
+            ),
+        )
+        for secret in PLATFORM_SECRETS:
+            self.identity.grant_secret_read(
+                ServiceRole.GLUE_JOBS,
+                f"{secret.key}-secret",
+                self.secrets.secret_arn(secret.key),
+                self.encryption.key_arn("secrets"),
+            )
+        self.identity.add_policy(
+            Persona.DEVOPS_SRE,
+            "secret-values",
+            [
+                Statement(
+                    sid="SetPlatformSecretValues",
+                    actions=("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"),
+                    resources=tuple(self.secrets.secret_arn(secret.key) for secret in PLATFORM_SECRETS),
+                ),
+                Statement(
+                    sid="EncryptSecretValuesThroughSecretsManager",
+                    actions=("kms:GenerateDataKey",),
+                    resources=(self.encryption.key_arn("secrets"),),
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{env.region}.amazonaws.com"}},
+                ),
+            ],
+        )
+
+    def _build_processing(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The Glue jobs, the scheduled pipelines from the contracts and their alarms: ``self.processing``."""
+        processing = env.processing
+        wiring = {
+            "lake_bucket": self.lake.lake_bucket_name,
+            "lake_kms_key_id": self.encryption.key_arn("lake"),
+            "pseudonym_secret_id": self.secrets.secret_arn(PSEUDONYM_KEY.key),
+            "catalog_token_secret_id": self.secrets.secret_arn(CATALOG_TOKEN.key),
+            "catalog_base_url": processing.catalog_api_base_url,
+            "metrics_namespace": self.identity.props.pipeline_metrics_namespace,
+            "serving_db_host": self.database.address,
+            "serving_db_port": Token.as_string(self.database.instance.port),
+            "serving_db_name": self.database.instance.db_name,
+            "serving_db_user": SERVING_LOAD_ROLE,
+            "serving_db_secret_id": self.database.master_user_secret_arn,
+        }
+        self.processing = Processing(
+            self,
+            "processing",
+            ProcessingProps(
+                name_prefix=prefix,
+                region=env.region,
+                artifacts_bucket_name=self.lake.artifacts_bucket_name,
+                artifacts_kms_key_arn=self.encryption.key_arn("lake"),
+                job_role_arn=self.identity.role_arn(ServiceRole.GLUE_JOBS),
+                job_roles={"bootstrap_serving": self.identity.role_arn(ServiceRole.GLUE_SERVING_BOOTSTRAP)},
+                security_configuration_name=self.catalog.security_configuration_name,
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                log_retention_days=env.log_retention_days,
+                wiring=wiring,
+                connection_name=self.database.glue_connection.name,
+                connection_arguments=frozenset({"serving_db_host"}),
+                default_size=JobSize(**processing.default_job.model_dump()),
+                sizes={name: JobSize(**size.model_dump()) for name, size in processing.jobs.items()},
+                retry=RetryPolicy(
+                    processing.retry_attempts, processing.retry_interval_seconds, processing.retry_backoff_rate
+                ),
+                datasets=tuple(
+                    DatasetSchedule(name, contract.delivery_schedule, contract.freshness_sla_hours)
+                    for name, contract in all_contracts().items()
+                ),
+                orchestration_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_ORCHESTRATION),
+                scheduler_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_SCHEDULER),
+                alert_topic_arn=self.observability.topic.arn,
+                metrics_namespace=self.identity.props.pipeline_metrics_namespace,
+            ),
+        )
+        region, account = env.region, env.account_id
+        self.identity.add_policy(
+            ServiceRole.GLUE_JOBS,
+            "serving-login",
+            [
+                Statement(
+                    sid="ConnectToServingDatabaseAsTheLoad",
+                    actions=("rds-db:connect",),
+                    resources=(
+                        f"arn:aws:rds-db:{region}:{account}:dbuser:{self.database.resource_id}/{SERVING_LOAD_ROLE}",
+                    ),
+                )
+            ],
         )
 
     def _compute_props(self, env: EnvironmentConfig, prefix: str, release: ServiceRelease) -> ComputeProps:

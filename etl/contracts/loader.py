@@ -54,7 +54,9 @@ def contract_path(dataset: str, directory: Traversable = CONTRACTS_DIR) -> Trave
 def contract_names(directory: Traversable = CONTRACTS_DIR) -> list[str]:
     """The datasets with a contract file in ``directory``, in name order."""
     return sorted(
-        entry.name.removesuffix(CONTRACT_SUFFIX) for entry in directory.iterdir() if entry.name.endswith(CONTRACT_SUFFIX)
+        entry.name.removesuffix(CONTRACT_SUFFIX)
+        for entry in directory.iterdir()
+        if entry.name.endswith(CONTRACT_SUFFIX)
     )
 
 

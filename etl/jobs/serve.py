@@ -60,9 +60,7 @@ class ServeJobArgs:
         if datasets and not tables_for(datasets):
             served = sorted({d for table in SERVING_TABLES for d in table.datasets})
             raise JobArgumentError(f"--datasets {','.join(datasets)} feeds no serving table; use some of {served}")
-        endpoint = endpoint_from_arguments(
-            given["serving_db_host"], given["serving_db_port"], given["serving_db_name"]
-        )
+        endpoint = endpoint_from_arguments(given["serving_db_host"], given["serving_db_port"], given["serving_db_name"])
         return cls(
             datasets=datasets,
             lake_bucket=given["lake_bucket"],

@@ -21,6 +21,8 @@ from etl.secrets import read_secret
 LOCAL_SECRET_ENV_VAR = "NORTHWIND_SERVING_DB_SECRET"  # noqa: S105 - a variable name, not a secret
 DEFAULT_PORT = 5432
 DEFAULT_DATABASE = "northwind"
+# The serving load's own login, created by migration V005; it logs in with IAM tokens.
+SERVING_LOAD_ROLE = "serving_load"
 
 
 class ServingDatabaseConfigError(ValueError):

@@ -69,7 +69,9 @@ SERVING_TABLES = (
 )
 
 
-def tables_for(datasets: tuple[str, ...], tables: tuple[ServingTable, ...] = SERVING_TABLES) -> tuple[ServingTable, ...]:
+def tables_for(
+    datasets: tuple[str, ...], tables: tuple[ServingTable, ...] = SERVING_TABLES
+) -> tuple[ServingTable, ...]:
     """The serving tables built from any of ``datasets`` (all of ``tables`` when none are named)."""
     if not datasets:
         return tables

@@ -26,6 +26,8 @@ class ServiceRelease:
         version: the exact version installed (``package==version``).
         app: the ASGI application uvicorn serves, ``module:attribute``.
         wheelhouse_bucket: the artifacts bucket.
+        wheelhouse_hash: the content hash of the wheelhouse's inputs (``modules.artifacts``); the delivery
+            pipeline publishes the wheelhouse under it (``make publish-wheelhouse``).
         database_user: the PostgreSQL role the service logs in as with an IAM token. Default:
             "analytics_service".
     """
@@ -34,6 +36,7 @@ class ServiceRelease:
     version: str
     app: str
     wheelhouse_bucket: str
+    wheelhouse_hash: str
     database_user: str = "analytics_service"
 
     def __post_init__(self) -> None:
@@ -49,8 +52,8 @@ class ServiceRelease:
 
     @property
     def wheelhouse_prefix(self) -> str:
-        """``services/<package>/<version>/``: one immutable folder per release."""
-        return f"services/{self.package}/{self.version}/"
+        """``services/<package>/<version>/<hash>/``: one immutable folder per release and content."""
+        return f"services/{self.package}/{self.version}/{self.wheelhouse_hash}/"
 
 
 @dataclass(frozen=True)

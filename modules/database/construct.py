@@ -43,7 +43,7 @@ PARAMETERS = (
 class ServingDatabase(Construct):
     """RDS for PostgreSQL for the aggregated serving tables.
 
-    Clients are admitted by security group only: Glue jobs through the Glue connection this construct creates
+    Clients are admitted by security group only: Glue jobs through the Glue network connection this construct creates
     (``glue_connection``, whose ``glue_security_group`` it admits), anything else through ``admit``.
 
     Exposes ``instance``, ``security_group``, ``glue_security_group``, ``glue_connection``, ``address``,
@@ -154,17 +154,15 @@ class ServingDatabase(Construct):
         self.address = self.instance.address
         self.resource_id = self.instance.resource_id
         self.master_user_secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        # A network connection: it places the jobs' interfaces next to the database and carries no credentials.
+        # The serving load logs in with an IAM token as its own role, and only the bootstrap job reads the master
+        # secret (docs/adr/0054-serving-load-login.md).
         self.glue_connection = GlueConnection(
             self,
             "glue-connection",
-            name=f"{props.identifier}-jdbc",
-            description="JDBC connection of Glue jobs to the serving database (TLS, credentials from the secret)",
-            connection_type="JDBC",
-            connection_properties={
-                "JDBC_CONNECTION_URL": (f"jdbc:postgresql://{self.address}:{POSTGRES_PORT}/{props.database_name}"),
-                "JDBC_ENFORCE_SSL": "true",
-                "SECRET_ID": self.master_user_secret_arn,
-            },
+            name=f"{props.identifier}-network",
+            description="Network path of Glue jobs to the serving database (no credentials: IAM logins)",
+            connection_type="NETWORK",
             physical_connection_requirements=GlueConnectionPhysicalConnectionRequirements(
                 availability_zone=network.glue_availability_zone,
                 subnet_id=network.glue_subnet_id,

@@ -69,6 +69,9 @@ class Arns:
     def glue_jobs(self) -> str:
         return self.regional("glue", f"job/{self.props.name_prefix}-*")
 
+    def pipelines(self) -> str:
+        return self.regional("states", f"stateMachine:{self.props.name_prefix}-pipeline-*")
+
     def log_groups(self, *prefixes: str) -> tuple[str, ...]:
         return tuple(self.regional("logs", f"log-group:{prefix}*") for prefix in prefixes)
 
@@ -102,6 +105,71 @@ def _catalog_access(arns: Arns, read_zones: tuple[str, ...], write_zones: tuple[
         _use_key_through("UseCatalogKeyThroughGlue", props.lake_kms_key_arn, "glue", props.region, key_actions)
     )
     return statements
+
+
+# What Step Functions needs to deliver execution logs to CloudWatch Logs, and to trace with X-Ray.
+STATES_LOG_DELIVERY = (
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+)
+XRAY_TRACING = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def _job_metrics(*namespaces: str) -> Statement:
+    """Glue's job and observability metrics (namespace Glue), and the pipeline's own where given."""
+    return Statement(
+        sid="PublishJobMetrics",
+        actions=("cloudwatch:PutMetricData",),
+        resources=("*",),
+        conditions={"StringEquals": {"cloudwatch:namespace": ["Glue", *namespaces]}},
+    )
+
+
+def _glue_job_network(arns: Arns) -> list[Statement]:
+    """What a job with a Glue connection needs: Glue puts its network interfaces into the connection's subnet
+    as the job's role (AWS's documented set: describe calls take no resource; tags only Glue's own)."""
+    regional = arns.regional
+    return [
+        Statement(
+            sid="ReadConnections",
+            actions=("glue:GetConnection",),
+            resources=(regional("glue", "catalog"), regional("glue", f"connection/{arns.props.name_prefix}-*")),
+        ),
+        Statement(
+            sid="DescribeJobNetwork",
+            actions=(
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcAttribute",
+                "ec2:DescribeVpcEndpoints",
+                "ec2:DescribeVpcs",
+            ),
+            resources=("*",),
+        ),
+        Statement(
+            sid="ManageJobNetworkInterfaces",
+            actions=("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+            resources=(
+                regional("ec2", "network-interface/*"),
+                regional("ec2", "subnet/*"),
+                regional("ec2", "security-group/*"),
+            ),
+        ),
+        Statement(
+            sid="TagJobNetworkInterfaces",
+            actions=("ec2:CreateTags", "ec2:DeleteTags"),
+            resources=(regional("ec2", "network-interface/*"),),
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": ["aws-glue-service-resource"]}},
+        ),
+    ]
 
 
 def _metrics_read() -> Statement:
@@ -289,7 +357,7 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
                 resources=(arns.lake_objects(),),
             ),
             Statement(
-                sid="ReadJobArtifacts", actions=("s3:GetObject",), resources=(f"{props.artifacts_bucket_arn}/*",)
+                sid="ReadJobArtifacts", actions=("s3:GetObject",), resources=(f"{props.artifacts_bucket_arn}/glue/*",)
             ),
             # Direct key use, not only through S3 and Glue: job bookmarks are encrypted client-side (CSE-KMS); the
             # key policy admits this role through a KMS grant (modules/identity/construct.py).
@@ -305,21 +373,36 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
                 actions=("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
                 resources=arns.log_groups(GLUE_LOGS),
             ),
-            Statement(
-                sid="PublishJobMetrics",
-                actions=("cloudwatch:PutMetricData",),
-                resources=("*",),
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
-            ),
-            Statement(
-                sid="ReadPlatformSecrets",
-                actions=("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
-                resources=(arns.regional("secretsmanager", f"secret:{props.name_prefix}/*"),),
-            ),
-            _use_key_through(
-                "DecryptSecrets", props.secrets_kms_key_arn, "secretsmanager", props.region, ("kms:Decrypt",)
-            ),
+            _job_metrics(props.pipeline_metrics_namespace),
+            *_glue_job_network(arns),
         ]
+    if service is ServiceRole.GLUE_SERVING_BOOTSTRAP:
+        return [
+            Statement(
+                sid="ReadJobArtifacts", actions=("s3:GetObject",), resources=(f"{props.artifacts_bucket_arn}/glue/*",)
+            ),
+            _use_key_through("DecryptArtifactsThroughS3", props.lake_kms_key_arn, "s3", props.region, ("kms:Decrypt",)),
+            Statement(
+                sid="WriteJobLogs",
+                actions=("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+                resources=arns.log_groups(GLUE_LOGS),
+            ),
+            _job_metrics(),
+            *_glue_job_network(arns),
+        ]
+    if service is ServiceRole.PIPELINE_ORCHESTRATION:
+        return [
+            Statement(
+                sid="RunPipelineJobs",
+                actions=("glue:BatchStopJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"),
+                resources=(arns.glue_jobs(),),
+            ),
+            # Step Functions' log delivery and X-Ray APIs take no resource (AWS documents Resource "*").
+            Statement(sid="DeliverExecutionLogs", actions=STATES_LOG_DELIVERY, resources=("*",)),
+            Statement(sid="TraceExecutions", actions=XRAY_TRACING, resources=("*",)),
+        ]
+    if service is ServiceRole.PIPELINE_SCHEDULER:
+        return [Statement(sid="StartPipelines", actions=("states:StartExecution",), resources=(arns.pipelines(),))]
     if service is ServiceRole.ANALYTICS_INSTANCES:
         return [
             Statement(

@@ -24,6 +24,10 @@ class ServiceRole(StrEnum):
     """Roles the platform's services assume."""
 
     GLUE_JOBS = "glue-jobs"
+    # The one job that logs in to the serving database as its owner (migrations; creates the load's login).
+    GLUE_SERVING_BOOTSTRAP = "glue-serving-bootstrap"
+    PIPELINE_ORCHESTRATION = "pipeline-orchestration"
+    PIPELINE_SCHEDULER = "pipeline-scheduler"
     ANALYTICS_INSTANCES = "analytics-instances"
     DELIVERY_PIPELINE = "delivery-pipeline"
     LAKE_FORMATION_ACCESS = "lake-formation-access"
@@ -32,6 +36,9 @@ class ServiceRole(StrEnum):
 # The service principal that assumes each service role.
 SERVICE_PRINCIPALS: Mapping[ServiceRole, str] = {
     ServiceRole.GLUE_JOBS: "glue.amazonaws.com",
+    ServiceRole.GLUE_SERVING_BOOTSTRAP: "glue.amazonaws.com",
+    ServiceRole.PIPELINE_ORCHESTRATION: "states.amazonaws.com",
+    ServiceRole.PIPELINE_SCHEDULER: "scheduler.amazonaws.com",
     ServiceRole.ANALYTICS_INSTANCES: "ec2.amazonaws.com",
     ServiceRole.DELIVERY_PIPELINE: "codebuild.amazonaws.com",
     ServiceRole.LAKE_FORMATION_ACCESS: "lakeformation.amazonaws.com",
@@ -55,6 +62,8 @@ class IdentityProps:
         deploy_role_arn: the role Terraform assumes; the delivery pipeline may assume it, nothing else.
         metrics_namespace: the CloudWatch namespace the analytics instances publish to.
             Default: ``Northwind/AnalyticsService``.
+        pipeline_metrics_namespace: the CloudWatch namespace the Glue jobs publish the pipeline metrics to.
+            Default: ``Northwind/Pipeline``.
         saml_provider_name: the account's workforce SAML identity provider, set up with the account like the
             deploy role; persona roles trust only it. Default: ``northwind-workforce``.
     """
@@ -69,6 +78,7 @@ class IdentityProps:
     zone_database_names: Mapping[str, str]
     deploy_role_arn: str
     metrics_namespace: str = "Northwind/AnalyticsService"
+    pipeline_metrics_namespace: str = "Northwind/Pipeline"
     saml_provider_name: str = "northwind-workforce"
 
     def __post_init__(self) -> None:

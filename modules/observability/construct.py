@@ -167,11 +167,16 @@ class Observability(Construct):
                     conditions=_from_this_environments_alarms(props),
                 ),
                 Statement(
-                    sid="GlueJobFailureRule",
+                    # The Glue job failure rule and the other alerting rules of this environment (pipeline runs).
+                    sid="EventBridgeRulesOfThisEnvironment",
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
                     principals={"Service": "events.amazonaws.com"},
-                    conditions={"ArnEquals": {"aws:SourceArn": self.glue_failure_rule.arn}},
+                    conditions={
+                        "ArnLike": {
+                            "aws:SourceArn": f"arn:aws:events:{props.region}:{props.account_id}:rule/{props.name_prefix}-*"
+                        }
+                    },
                 ),
             ]
         )

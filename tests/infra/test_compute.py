@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from modules.artifacts import service_wheelhouse_hash
 from modules.compute import (
     TLS_POLICY,
     BootSpec,
@@ -143,7 +144,9 @@ def test_instances_carry_the_mandatory_tags(stack):
 def test_the_instance_role_reads_only_its_release_and_logs_in_to_one_database_user(stack):
     policies = {p["name"]: json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
     statements = {s["Sid"]: s for s in policies["analytics-instances-serving"]["Statement"]}
-    assert statements["ReadRelease"]["Resource"][0].endswith("/services/northwind-analytics/0.1.0/*")
+    assert statements["ReadRelease"]["Resource"][0].endswith(
+        f"/services/northwind-analytics/0.1.0/{service_wheelhouse_hash()}/*"
+    )
     assert statements["ConnectToServingDatabaseWithIamToken"]["Resource"][0].endswith("/analytics_service")
 
 
@@ -168,7 +171,9 @@ def test_waf_requests_are_logged_without_authorization_headers(stack):
 
 
 BOOT = BootSpec(
-    release=ServiceRelease("northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket"),
+    release=ServiceRelease(
+        "northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket", "0123456789abcdef"
+    ),
     database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1"),
     service_port=8443,
     log_group_name="/northwind/analytics/x",
@@ -179,7 +184,7 @@ BOOT = BootSpec(
 
 def test_the_boot_script_installs_the_release_from_its_wheelhouse_and_starts_the_unit():
     script = render_user_data(BOOT)
-    assert "s3://artifacts-bucket/services/northwind-analytics/1.2.3/" in script
+    assert "s3://artifacts-bucket/services/northwind-analytics/1.2.3/0123456789abcdef/" in script
     assert "--no-index" in script and "'northwind-analytics==1.2.3' uvicorn" in script
     assert "uvicorn northwind_analytics.api:app --host 0.0.0.0 --port 8443" in script
     assert "systemctl enable --now northwind-analytics" in script
@@ -197,7 +202,8 @@ def test_the_boot_script_holds_no_secret_and_nothing_terraform_would_interpolate
     [({"version": "latest"}, "exact version"), ({"app": "northwind_analytics.api"}, "module:attribute")],
 )
 def test_a_release_must_name_an_exact_version_and_an_asgi_app(changes, message):
-    values = {"package": "p", "version": "1.0.0", "app": "m:app", "wheelhouse_bucket": "b", **changes}
+    values = {"package": "p", "version": "1.0.0", "app": "m:app", "wheelhouse_bucket": "b", "wheelhouse_hash": "h"}
+    values.update(changes)
     with pytest.raises(ValueError, match=message):
         ServiceRelease(**values)
 

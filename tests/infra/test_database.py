@@ -114,11 +114,11 @@ def test_enhanced_monitoring_uses_a_role_only_rds_monitoring_can_assume(stack):
     assert '"monitoring.rds.amazonaws.com"' in role["assume_role_policy"]
 
 
-def test_glue_jobs_get_a_tls_jdbc_connection_with_credentials_from_the_managed_secret(stack):
+def test_glue_jobs_reach_the_database_through_a_network_connection_that_carries_no_credentials(stack):
     connection = stack.one("aws_glue_connection")
-    properties = connection["connection_properties"]
-    assert properties["JDBC_ENFORCE_SSL"] == "true"
-    assert properties["SECRET_ID"].startswith("${aws_db_instance.") and "master_user_secret" in properties["SECRET_ID"]
+    assert connection["connection_type"] == "NETWORK"
+    assert "connection_properties" not in connection
+    assert connection["physical_connection_requirements"]["security_group_id_list"]
 
 
 def _props(**changes) -> DatabaseProps:

@@ -61,9 +61,7 @@ def test_the_load_applies_a_later_table_migration_and_the_api_can_read_the_new_t
 
     applied = apply_migrations(as_load, tmp_path)
 
-    grants = as_load.execute(
-        "SELECT has_table_privilege('analytics_service', 'serving.extra', 'SELECT')"
-    ).fetchone()
+    grants = as_load.execute("SELECT has_table_privilege('analytics_service', 'serving.extra', 'SELECT')").fetchone()
     assert [m.file_name for m in applied] == ["V900__extra_table.sql"]
     assert grants == (True,)
 

@@ -1,0 +1,6 @@
+"""Processing: Glue jobs from the entry scripts, scheduled pipelines from the contracts, SLA alarms."""
+
+from modules.processing.construct import Processing
+from modules.processing.props import DatasetSchedule, JobSize, ProcessingProps, RetryPolicy
+
+__all__ = ["DatasetSchedule", "JobSize", "Processing", "ProcessingProps", "RetryPolicy"]
