@@ -3,7 +3,8 @@
 In AWS the serving load logs in as its own role with an RDS IAM authentication token
 (``settings_with_iam_token``: no stored password); only the bootstrap job uses the RDS-managed master secret,
 which holds only ``username`` and ``password``. Where the database listens (host, port, database name) comes
-from the stack, passed to the job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry ``host``, ``port`` and ``dbname``
+from the stack, passed to the job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry
+``host``, ``port`` and ``dbname``
 itself (``$NORTHWIND_SERVING_DB_SECRET``), or the settings come from the throwaway server
 (``etl.localdev.postgres``). The password is only ever handed to the driver.
 """

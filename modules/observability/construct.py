@@ -172,14 +172,14 @@ class Observability(Construct):
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
                     principals={"Service": "events.amazonaws.com"},
-                    conditions={
-                        "ArnLike": {
-                            "aws:SourceArn": f"arn:aws:events:{props.region}:{props.account_id}:rule/{props.name_prefix}-*"
-                        }
-                    },
+                    conditions={"ArnLike": {"aws:SourceArn": self._environment_rules()}},
                 ),
             ]
         )
+
+    def _environment_rules(self) -> str:
+        props = self.props
+        return f"arn:aws:events:{props.region}:{props.account_id}:rule/{props.name_prefix}-*"
 
     def monitor(self, watched: MonitoredResources) -> None:
         """Add the metric alarms (to the topic, on alarm and on recovery) and the dashboard."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?$")
@@ -81,7 +82,7 @@ class CronSchedule:
         runs = self.runs(datetime(2024, 1, 1), 28)
         if len(runs) < 2:
             raise ScheduleError(f"{self.expression!r} runs less than twice in four weeks; use at least a weekly run")
-        return max(later - earlier for earlier, later in zip(runs, runs[1:], strict=False))
+        return max(later - earlier for earlier, later in pairwise(runs))
 
     def slug(self) -> str:
         """A name-safe spelling of the expression, e.g. ``0-1-x-x-x`` for ``0 1 * * *``."""

@@ -71,7 +71,7 @@ def test_a_migration_that_needs_the_owner_is_refused_with_what_to_run(as_load, t
         (tmp_path / migration.file_name).write_bytes(migration.path.read_bytes())
     (tmp_path / "V901__another_login.sql").write_text("CREATE ROLE another_login LOGIN;\n")
 
-    with pytest.raises(MigrationError, match="V901__another_login.sql needs the database owner") as raised:
+    with pytest.raises(MigrationError, match=r"V901__another_login\.sql needs the database owner") as raised:
         apply_migrations(as_load, tmp_path)
     assert "serving bootstrap job" in str(raised.value)
 
