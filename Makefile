@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend wheelhouse diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,7 +80,16 @@ wheelhouse: $(STAMP_APP) ## Build the analytics service's release wheelhouse (di
 	@mkdir -p .local dist
 	@pipenv requirements | sed -E "s/\[[^]]*\]//" | grep -v "^-" > .local/constraints.txt
 	@rm -rf dist/wheelhouse && pipenv run pip wheel --quiet ./api uvicorn -c .local/constraints.txt -w dist/wheelhouse
-	@echo "wheelhouse: $$(ls dist/wheelhouse | wc -l) wheels in dist/wheelhouse; upload to s3://<artifacts bucket>/services/northwind-analytics/<version>/"
+	@echo "wheelhouse: $$(ls dist/wheelhouse | wc -l) wheels in dist/wheelhouse; publish with make publish-wheelhouse ENV=<env>"
+
+publish-wheelhouse: wheelhouse ## Build and publish the service wheelhouse under its content-hashed key: make publish-wheelhouse ENV=dev
+	@$(PY) -m scripts.publish_wheelhouse "$(ENV)"
+
+glue-wheel: $(STAMP_APP) ## Build the etl wheel the Glue jobs install (synth builds it too, once per content)
+	@$(PY) -c "from modules.artifacts import built_etl_wheel; w, h = built_etl_wheel(); print(f'etl wheel {h}: {w}')"
+
+secret-value: $(STAMP_APP) ## Set a platform secret's value out of band: make secret-value ENV=dev SECRET=pseudonym-key [ARGS=--generate]
+	@$(PY) -m scripts.set_secret "$(ENV)" "$(SECRET)" $(ARGS)
 
 diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
 	@stack=$$($(PY) -m environments "$(ENV)") && cdktf diff "$$stack"

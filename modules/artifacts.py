@@ -66,6 +66,12 @@ def service_wheelhouse_hash(lock_file: Path = REPO_ROOT / "Pipfile.lock") -> str
     return content_hash(_package_files(API_PACKAGE), REPO_ROOT, extra=pins)
 
 
+def wheelhouse_prefix(package: str, version: str, wheelhouse_hash: str) -> str:
+    """``services/<package>/<version>/<hash>/``: where a service release's wheelhouse lives, one folder per
+    release and content."""
+    return f"services/{package}/{version}/{wheelhouse_hash}/"
+
+
 def built_etl_wheel(cache: Path = BUILD_CACHE) -> tuple[Path, str]:
     """The ``etl`` wheel for the current sources and its content hash, built on first use.
 

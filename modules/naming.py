@@ -21,3 +21,9 @@ def resource_name(prefix: str, component: str, max_length: int = 63) -> str:
     if not _NAME.match(name):
         raise ValueError(f"resource name {name!r} may hold only lower-case letters, digits and hyphens")
     return name
+
+
+def artifacts_bucket_name(prefix: str, account_id: str) -> str:
+    """The artifacts bucket (job scripts, wheels, the service wheelhouse), e.g.
+    ``northwind-dev-lake-artifacts-111111111111``."""
+    return resource_name(prefix, f"lake-artifacts-{account_id}")

@@ -151,7 +151,7 @@ def alarm_rows(config: dict) -> list[AlarmRow]:
                 AlarmRow(
                     name=rule["name"],
                     metric=f"EventBridge {pattern['source'][0]} '{pattern['detail-type'][0]}'",
-                    threshold=f"any state in {'/'.join(pattern['detail']['state'])}",
+                    threshold=f"any state in {'/'.join(pattern['detail'].get('state') or pattern['detail']['status'])}",
                     action=_action(config, [target["arn"]]),
                 )
             )

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from modules.artifacts import wheelhouse_prefix
+
 # TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for new listeners).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
@@ -53,7 +55,7 @@ class ServiceRelease:
     @property
     def wheelhouse_prefix(self) -> str:
         """``services/<package>/<version>/<hash>/``: one immutable folder per release and content."""
-        return f"services/{self.package}/{self.version}/{self.wheelhouse_hash}/"
+        return wheelhouse_prefix(self.package, self.version, self.wheelhouse_hash)
 
 
 @dataclass(frozen=True)

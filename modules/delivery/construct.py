@@ -69,8 +69,12 @@ def buildspec(commands: list[str], artifact_files: list[str] | None = None) -> s
 
 
 def plan_buildspec() -> str:
-    """Synthesize and pass the policy gate, then show the diff; the synthesized output is the artifact."""
-    return buildspec(["make synth ENV=$ENV", "make diff ENV=$ENV"], ["cdktf.out/**/*"])
+    """Synthesize and pass the policy gate, publish the service wheelhouse the stack points to (content-hashed,
+    so it is inert until the deploy), then show the diff; the synthesized output (job scripts and the etl wheel
+    included, as assets) is the artifact."""
+    return buildspec(
+        ["make synth ENV=$ENV", "make publish-wheelhouse ENV=$ENV", "make diff ENV=$ENV"], ["cdktf.out/**/*"]
+    )
 
 
 def deploy_buildspec(stack_name: str) -> str:

@@ -25,7 +25,7 @@ from modules.encryption import DEFAULT_PURPOSES, EncryptionProps
 from modules.encryption.construct import key_policy
 from modules.lake.bucket import LifecycleRule, SecureBucket, SecureBucketProps
 from modules.lake.props import QUERY_RESULTS_PREFIX, DataLakeProps, LakeReplication, check_bucket_name
-from modules.naming import resource_name
+from modules.naming import artifacts_bucket_name, resource_name
 from modules.policy import Statement, assume_role_policy, policy_json
 
 LAKE_PURPOSE = next(purpose for purpose in DEFAULT_PURPOSES if purpose.name == "lake")
@@ -65,7 +65,12 @@ class DataLake(Construct):
             self._zone_rules(),
         )
         self.artifacts_bucket = self._bucket(
-            "artifacts", self._name("lake-artifacts"), OPERATIONAL, props.lake_kms_key_arn, self.access_logs, ()
+            "artifacts",
+            check_bucket_name(artifacts_bucket_name(props.name_prefix, props.account_id)),
+            OPERATIONAL,
+            props.lake_kms_key_arn,
+            self.access_logs,
+            (),
         )
         self.lake_bucket_name: str = self.lake_bucket.bucket_name
         self.lake_bucket_arn: str = self.lake_bucket.bucket_arn

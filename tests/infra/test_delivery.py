@@ -74,12 +74,12 @@ def test_the_manual_approval_between_plan_and_deploy_notifies_the_alert_topic_to
     assert "plan build" in approval["configuration"]["CustomData"]
 
 
-def test_the_plan_build_passes_the_gate_then_diffs_and_publishes_the_synthesized_output(stack):
+def test_the_plan_build_passes_the_gate_publishes_the_wheelhouse_then_diffs_and_publishes_the_output(stack):
     stages, plan = _stages(stack), _projects(stack)["plan"]
     assert (
         stages["Plan"]["configuration"]["ProjectName"] == _address("aws_codebuild_project", stack, "-plan") + ".name}"
     )
-    assert _commands(plan) == ["make synth ENV=$ENV", "make diff ENV=$ENV"]
+    assert _commands(plan) == ["make synth ENV=$ENV", "make publish-wheelhouse ENV=$ENV", "make diff ENV=$ENV"]
     assert yaml.safe_load(plan["source"]["buildspec"])["artifacts"]["files"] == ["cdktf.out/**/*"]
     assert stages["Plan"]["output_artifacts"] == ["plan"]
 

@@ -24,10 +24,23 @@ def _env(stack, environments):
     return environments[stack.name.removeprefix("northwind-")]
 
 
+def _own(stack, resource_type: str) -> dict[str, dict]:
+    """This construct's resources of one type (the processing construct adds pipeline alarms and rules)."""
+    return {
+        name: body
+        for name, body in stack.resources(resource_type).items()
+        if body["//"]["metadata"]["path"].startswith(f"{stack.name}/observability/")
+    }
+
+
+def _one_own(stack, resource_type: str) -> dict:
+    (body,) = _own(stack, resource_type).values()
+    return body
+
+
 def _alarms(stack) -> dict[str, dict]:
     return {
-        a["alarm_name"].removeprefix(f"{stack.name}-"): a
-        for a in stack.resources("aws_cloudwatch_metric_alarm").values()
+        a["alarm_name"].removeprefix(f"{stack.name}-"): a for a in _own(stack, "aws_cloudwatch_metric_alarm").values()
     }
 
 
@@ -78,22 +91,22 @@ def test_production_alerts_on_fewer_5xx_than_development(synthesized):
 
 
 def test_glue_job_failures_timeouts_and_errors_reach_the_topic(stack):
-    rule = stack.one("aws_cloudwatch_event_rule")
+    rule = _one_own(stack, "aws_cloudwatch_event_rule")
     pattern = json.loads(rule["event_pattern"])
     assert pattern["detail-type"] == ["Glue Job State Change"]
     assert pattern["detail"]["state"] == list(GLUE_FAILURE_STATES) == ["FAILED", "TIMEOUT", "ERROR"]
-    assert stack.one("aws_cloudwatch_event_target")["arn"].startswith("${aws_sns_topic.")
+    assert _one_own(stack, "aws_cloudwatch_event_target")["arn"].startswith("${aws_sns_topic.")
 
 
-def test_only_this_rule_and_this_environments_alarms_may_publish_to_the_topic(stack, environments):
+def test_only_this_environments_rules_and_alarms_may_publish_to_the_topic(stack, environments):
     env = _env(stack, environments)
     policy = json.loads(stack.one("aws_sns_topic_policy")["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    rule_name = next(iter(stack.resources("aws_cloudwatch_event_rule")))
-    assert statements["GlueJobFailureRule"]["Principal"] == {"Service": "events.amazonaws.com"}
-    assert statements["GlueJobFailureRule"]["Condition"]["ArnEquals"]["aws:SourceArn"] == (
-        f"${{aws_cloudwatch_event_rule.{rule_name}.arn}}"
-    )
+    rules = statements["EventBridgeRulesOfThisEnvironment"]
+    assert rules["Principal"] == {"Service": "events.amazonaws.com"}
+    pattern = rules["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert pattern == f"arn:aws:events:{env.region}:{env.account_id}:rule/{stack.name}-*"
+    assert all(rule["name"].startswith(f"{stack.name}-") for rule in stack.resources("aws_cloudwatch_event_rule").values())
     alarms = statements["CloudWatchAlarmsOfThisEnvironment"]["Condition"]
     assert alarms["StringEquals"]["aws:SourceAccount"] == env.account_id
 
@@ -105,7 +118,7 @@ def test_an_email_subscription_exists_only_where_the_environment_names_an_addres
 
 
 def test_the_dashboard_shows_glue_database_insights_load_balancer_and_scaling(stack):
-    dashboard = stack.one("aws_cloudwatch_dashboard")
+    dashboard = _one_own(stack, "aws_cloudwatch_dashboard")
     body = json.loads(dashboard["dashboard_body"])
     text = json.dumps(body)
     for metric in (
@@ -123,7 +136,8 @@ def test_the_dashboard_shows_glue_database_insights_load_balancer_and_scaling(st
 
 def test_the_report_lists_every_alarm_with_its_action(stack):
     rows = alarm_rows(stack.config)
-    assert len(rows) == len(EXPECTED_ALARMS) + 1
+    alarms, rules = stack.resources("aws_cloudwatch_metric_alarm"), stack.resources("aws_cloudwatch_event_rule")
+    assert len(rows) == len(alarms) + len(rules) and len(alarms) > len(EXPECTED_ALARMS)
     assert all(row.action == f"SNS {stack.name}-alerts" for row in rows)
 
 
