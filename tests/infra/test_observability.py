@@ -106,7 +106,8 @@ def test_only_this_environments_rules_and_alarms_may_publish_to_the_topic(stack,
     assert rules["Principal"] == {"Service": "events.amazonaws.com"}
     pattern = rules["Condition"]["ArnLike"]["aws:SourceArn"]
     assert pattern == f"arn:aws:events:{env.region}:{env.account_id}:rule/{stack.name}-*"
-    assert all(rule["name"].startswith(f"{stack.name}-") for rule in stack.resources("aws_cloudwatch_event_rule").values())
+    rules_in_stack = stack.resources("aws_cloudwatch_event_rule").values()
+    assert all(rule["name"].startswith(f"{stack.name}-") for rule in rules_in_stack)
     alarms = statements["CloudWatchAlarmsOfThisEnvironment"]["Condition"]
     assert alarms["StringEquals"]["aws:SourceAccount"] == env.account_id
 
