@@ -13,6 +13,8 @@ from modules.catalog import CatalogProps
 from modules.governance import GovernanceProps, TagGrant
 from modules.identity import IdentityProps
 from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBucketProps
+from modules.processing import ProcessingProps
+from modules.secrets import SecretsProps
 from modules.query import AdHocQueryProps
 
 PROPS = (
@@ -24,6 +26,8 @@ PROPS = (
     IdentityProps,
     LakeReplication,
     LakeRetention,
+    ProcessingProps,
+    SecretsProps,
     SecureBucketProps,
     TagGrant,
 )
