@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from etl.curate import curate_dataset
+from etl.curate.pipeline import raw_keys
 from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.generate.dataset import CLICKSTREAM_FOLDER, MARKET_DROP_FOLDER, CompanionSpec, write_sample_companions
 from etl.ingest.catalog import CatalogApiClient, CatalogApiSettings, ingest_catalog
@@ -42,6 +43,7 @@ from etl.serve.connection import ServingDatabaseSettings
 from etl.serve.load import ServingInputError, load_serving
 from etl.serve.migrate import MigrationError
 from etl.serve.upsert import ServingSchemaError, UpsertResult
+from etl.sla import Freshness, freshness_table, measure, record_curation
 from etl.spark import build_local_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +125,7 @@ class PipelineSummary:
 
     datasets: dict[str, DatasetSummary] = field(default_factory=dict)
     tables: list[UpsertResult] = field(default_factory=list)
+    freshness: list[Freshness] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -194,12 +197,14 @@ def run_pipeline(
         report = curate_dataset(
             spark, store, dataset, config.run_date, config.lookback_days, pseudonym_key=pseudonym_key
         )
+        record_curation(store, report, raw_keys(store, dataset, config.run_date, config.lookback_days))
         line = summary.datasets[dataset]
         line.rows_landed, line.rows_curated = report.rows_landed, report.rows_curated
         line.rows_quarantined, line.balanced, line.status = report.rows_quarantined, report.balanced, report.status
         progress(
             f"  {dataset}: {report.rows_curated:,} curated, {report.rows_quarantined:,} quarantined ({report.status})"
         )
+    summary.freshness = measure(store, list(CURATED_DATASETS))
     done(f"reports in {config.lake / 'reports'}")
 
     if not summary.ok:
@@ -311,6 +316,7 @@ def main(
         raise typer.Exit(1) from None
     for table in summary_tables(summary):
         console.print(table)
+    console.print(freshness_table(summary.freshness))
     if not summary.ok:
         raise typer.Exit(1)
 

@@ -106,7 +106,9 @@ def test_the_catalog_job_runs_from_the_installed_wheel_and_lands_every_page(
     assert result.returncode == 0, result.stderr[-2000:]
     prefix = f"raw/products/date={date(2026, 11, 30).isoformat()}/"
     landed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
-    assert landed and all(s3.head_object(Bucket=BUCKET, Key=o["Key"])["ServerSideEncryption"] == "aws:kms" for o in landed)
+    assert landed and all(
+        s3.head_object(Bucket=BUCKET, Key=o["Key"])["ServerSideEncryption"] == "aws:kms" for o in landed
+    )
 
 
 def test_the_installed_job_without_its_run_date_fails_with_one_line(glue_like_environment, aws_on_loopback, tmp_path):
