@@ -38,8 +38,12 @@ def glue_like_environment(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
     python = root / "venv" / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)]
-        + [*GLUE_RUNTIME_MODULES, *additional_python_modules()],
+        [
+            str(python),
+            *("-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)),
+            *GLUE_RUNTIME_MODULES,
+            *additional_python_modules(),
+        ],
         check=True,
         capture_output=True,
     )
@@ -93,9 +97,12 @@ def test_the_catalog_job_runs_from_the_installed_wheel_and_lands_every_page(
 
     with LocalCatalogApi(northwind_sample_dir, TOKEN) as api:
         result = subprocess.run(
-            [str(glue_like_environment), "-m", "etl.jobs.ingest_catalog", "--JOB_RUN_ID", "jr_wheel"]
-            + ["--run_date", "2026-11-30", "--catalog_base_url", api.base_url]
-            + ["--catalog_token_secret_id", token_arn, "--lake_bucket", BUCKET, "--lake_kms_key_id", kms["Arn"]],
+            [
+                str(glue_like_environment),
+                *("-m", "etl.jobs.ingest_catalog", "--JOB_RUN_ID", "jr_wheel"),
+                *("--run_date", "2026-11-30", "--catalog_base_url", api.base_url),
+                *("--catalog_token_secret_id", token_arn, "--lake_bucket", BUCKET, "--lake_kms_key_id", kms["Arn"]),
+            ],
             cwd=tmp_path,
             env=_environment(aws_on_loopback),
             capture_output=True,
