@@ -198,30 +198,40 @@ def _tables(configs: dict[str, dict]) -> list[Table]:
     return [database, compute, alarms]
 
 
-@app.command()
-def main(
-    outdir: Annotated[Path, typer.Option(help="Where the synthesized stacks are (or go).")] = REPO_ROOT / "cdktf.out",
-) -> None:
-    """Print the tables; synthesize first when a stack is missing from OUTDIR."""
-    try:
-        environments = load_environments()
-    except EnvironmentDefinitionError as error:
-        console.print(f"[bold red]error:[/] environment definitions are invalid:\n{escape(str(error))}")
-        raise typer.Exit(2) from None
+def synthesized_configs(outdir: Path) -> dict[str, dict]:
+    """Each environment's synthesized Terraform JSON from ``outdir``, synthesizing first when one is missing."""
+    environments = load_environments()
     paths = {name: outdir / "stacks" / env.stack_name / "cdk.tf.json" for name, env in environments.items()}
     if not all(path.exists() for path in paths.values()):
         console.print(f"==> synthesizing {len(paths)} stack(s) into {outdir} ...")
         from main import build_app  # the provider bindings take seconds to import
 
         build_app(environments, outdir).synth()
+    return {name: json.loads(path.read_text(encoding="utf-8")) for name, path in paths.items()}
+
+
+def print_report(outdir: Path, tables) -> None:
+    """Print ``tables(configs)`` for the stacks in ``outdir``; problems are one line and a non-zero exit."""
     try:
-        configs = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in paths.items()}
-        tables = _tables(configs)
+        configs = synthesized_configs(outdir)
+    except EnvironmentDefinitionError as error:
+        console.print(f"[bold red]error:[/] environment definitions are invalid:\n{escape(str(error))}")
+        raise typer.Exit(2) from None
+    try:
+        rendered = tables(configs)
     except (ReportError, KeyError, json.JSONDecodeError) as error:
         console.print(f"[bold red]error:[/] {outdir} does not hold the stacks this report reads: {escape(str(error))}")
         raise typer.Exit(1) from None
-    for table in tables:
+    for table in rendered:
         console.print(table)
+
+
+@app.command()
+def main(
+    outdir: Annotated[Path, typer.Option(help="Where the synthesized stacks are (or go).")] = REPO_ROOT / "cdktf.out",
+) -> None:
+    """Print the tables; synthesize first when a stack is missing from OUTDIR."""
+    print_report(outdir, _tables)
 
 
 if __name__ == "__main__":

@@ -306,3 +306,17 @@ def test_adding_a_dataset_is_one_contract_file_and_no_stack_code(environments, t
     # It feeds no serving table, so its pipeline is curation alone.
     assert [s for s in definition["States"] if s not in ("RunDate", "RunDateFromSchedule")] == ["curate"]
     assert Path(CONTRACTS_DIR / "returns.yaml").exists() is False
+
+
+def test_the_processing_report_lists_jobs_pipelines_alarms_and_secrets(synthesized):
+    from scripts.report_processing import job_rows, pipeline_rows, secret_rows, sla_alarm_rows
+
+    config = synthesized["dev"].config
+    assert len(job_rows(config)) == len(entry_scripts())
+    assert any(row[3] == "ingest-catalog -> curate -> serve" for row in pipeline_rows(config))
+    assert len(sla_alarm_rows(config)) == len(all_contracts()) + len(pipeline_rows(config))
+    assert {row[0] for row in secret_rows(config)} == {
+        "northwind-dev/pseudonym-key",
+        "northwind-dev/catalog-token",
+        "northwind-dev/rapidapi",
+    }

@@ -44,6 +44,7 @@ REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}]+)\.([^}]+)\}")
 SCHEDULED_TIME = "2026-11-30T01:00:00Z"
 RUN_DATE = date(2026, 11, 30)
 PSEUDONYM_KEY = "synthesized-jobs-test-key"
+JOBS_DIR = Path(__file__).resolve().parents[2] / "etl" / "jobs"
 CATALOG_TOKEN = "synthesized-jobs-catalog-token"
 
 
@@ -75,12 +76,18 @@ def _lake_bucket_name(stack) -> str:
 
 
 def _script(stack, job: dict) -> Path:
-    """The file the stack uploads to the job's script location (its asset in the synthesized output)."""
+    """The script the stack uploads to the job's script location (its asset in the synthesized output).
+
+    It is run from its place in ``etl/jobs/`` once its bytes are checked to be the upload's, so coverage counts
+    the entry scripts.
+    """
     key = job["command"]["script_location"].split("}/", 1)[1]
     (upload,) = [o for o in stack.resources("aws_s3_object").values() if o["key"] == key]
-    path = stack.path.parent / upload["source"]
-    assert path.is_file(), f"{job['name']}: the uploaded script {upload['source']} is not in the synthesized output"
-    return path
+    asset = stack.path.parent / upload["source"]
+    assert asset.is_file(), f"{job['name']}: the uploaded script {upload['source']} is not in the synthesized output"
+    source = JOBS_DIR / asset.name
+    assert source.read_bytes() == asset.read_bytes(), f"{job['name']}: the uploaded script is not {source}"
+    return source
 
 
 def _steps(stack) -> list[tuple[str, dict]]:
