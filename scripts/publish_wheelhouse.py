@@ -18,9 +18,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from environments import EnvironmentDefinitionError, load_environments
 from modules.artifacts import REPO_ROOT, service_wheelhouse_hash, wheelhouse_prefix
 from modules.naming import artifacts_bucket_name, name_prefix
+from scripts.cli import environment_or_exit
 
 console = Console(highlight=False, soft_wrap=True)
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -59,11 +59,7 @@ def main(
     """Publish the wheelhouse to the environment's artifacts bucket."""
     import boto3
 
-    try:
-        environment = load_environments()[env]
-    except (EnvironmentDefinitionError, KeyError) as error:
-        console.print(f"[red]error:[/] unknown or invalid environment {env!r}: {error}")
-        raise typer.Exit(2) from None
+    environment = environment_or_exit(env, console)
     prefix = name_prefix(environment.name)
     bucket = artifacts_bucket_name(prefix, environment.account_id)
     compute = environment.compute

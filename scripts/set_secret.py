@@ -18,9 +18,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from environments import EnvironmentDefinitionError, load_environments
 from modules.naming import name_prefix
 from modules.platform_secrets import PlatformSecret, Rotation, platform_secret
+from scripts.cli import environment_or_exit
 
 console = Console(highlight=False, stderr=True, soft_wrap=True)
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -73,11 +73,7 @@ def main(
     """Set one secret's value in the environment's account and region."""
     import boto3
 
-    try:
-        environment = load_environments()[env]
-    except (EnvironmentDefinitionError, KeyError) as error:
-        console.print(f"[red]error:[/] unknown or invalid environment {env!r}: {error}")
-        raise typer.Exit(2) from None
+    environment = environment_or_exit(env, console)
     try:
         secret = platform_secret(secret_key)
         name = secret.name(name_prefix(environment.name))
