@@ -39,10 +39,10 @@ from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention
 from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
-from modules.query import AdHocQueries, AdHocQueryProps
 from modules.platform_secrets import CATALOG_TOKEN, PLATFORM_SECRETS, PSEUDONYM_KEY
 from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
+from modules.query import AdHocQueries, AdHocQueryProps
 from modules.secrets import SecretReaders, Secrets, SecretsProps
 
 AZ_SUFFIXES = "abc"

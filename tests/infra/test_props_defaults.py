@@ -14,8 +14,8 @@ from modules.governance import GovernanceProps, TagGrant
 from modules.identity import IdentityProps
 from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBucketProps
 from modules.processing import ProcessingProps
-from modules.secrets import SecretsProps
 from modules.query import AdHocQueryProps
+from modules.secrets import SecretsProps
 
 PROPS = (
     AdHocQueryProps,
