@@ -43,7 +43,7 @@ from etl.serve.connection import ServingDatabaseSettings
 from etl.serve.load import ServingInputError, load_serving
 from etl.serve.migrate import MigrationError
 from etl.serve.upsert import ServingSchemaError, UpsertResult
-from etl.sla import Freshness, freshness_table, measure, record_curation
+from etl.sla import Freshness, measure, record_curation, share_within_sla
 from etl.spark import build_local_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -257,6 +257,20 @@ def summary_tables(summary: PipelineSummary) -> list[Table]:
             f"{result.changed:,}",
         )
     return [datasets, tables]
+
+
+def freshness_table(measured: list[Freshness]) -> Table:
+    """The freshness figures the curation job publishes (``etl.sla``), as ``make pipeline`` prints them."""
+    share = share_within_sla(measured)
+    table = Table(title=f"Freshness against the contracts' SLA ({share:.0f}% of datasets within SLA)")
+    for column in ("dataset", "newest curated data landed", "freshness (h)", "SLA (h)", "within SLA"):
+        table.add_column(column, justify="left" if column in ("dataset", "newest curated data landed") else "right")
+    for freshness in measured:
+        landed = freshness.newest_landed_at.isoformat(timespec="seconds") if freshness.newest_landed_at else "never"
+        hours = f"{freshness.hours:.1f}" if freshness.hours is not None else "-"
+        verdict = "yes" if freshness.within_sla else "[red]no[/red]"
+        table.add_row(freshness.dataset, landed, hours, f"{freshness.sla_hours:g}", verdict)
+    return table
 
 
 def parse_run_date(text: str | None) -> date:

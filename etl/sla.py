@@ -12,8 +12,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rich.table import Table
-
 from etl.contracts import load_contract
 from etl.curate.report import DatasetRunReport, RunStatus
 from etl.ingest.manifest import read_manifest
@@ -86,17 +84,3 @@ def share_within_sla(measured: list[Freshness]) -> float:
     if not measured:
         return 0.0
     return 100.0 * sum(f.within_sla for f in measured) / len(measured)
-
-
-def freshness_table(measured: list[Freshness]) -> Table:
-    """The freshness figures the curation job publishes, as ``make pipeline`` prints them."""
-    share = share_within_sla(measured)
-    table = Table(title=f"Freshness against the contracts' SLA ({share:.0f}% of datasets within SLA)")
-    for column in ("dataset", "newest curated data landed", "freshness (h)", "SLA (h)", "within SLA"):
-        table.add_column(column, justify="left" if column in ("dataset", "newest curated data landed") else "right")
-    for freshness in measured:
-        landed = freshness.newest_landed_at.isoformat(timespec="seconds") if freshness.newest_landed_at else "never"
-        hours = f"{freshness.hours:.1f}" if freshness.hours is not None else "-"
-        verdict = "yes" if freshness.within_sla else "[red]no[/red]"
-        table.add_row(freshness.dataset, landed, hours, f"{freshness.sla_hours:g}", verdict)
-    return table

@@ -11,7 +11,8 @@ from etl.curate.report import DatasetRunReport, RunStatus
 from etl.ingest.landing import land_file
 from etl.lake import LocalLakeStore
 from etl.metrics import metric_data, publish
-from etl.sla import freshness_table, measure, record_curation, share_within_sla
+from etl.pipeline import freshness_table
+from etl.sla import measure, record_curation, share_within_sla
 
 DAY = date(2026, 11, 30)
 
