@@ -39,7 +39,7 @@ from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention
 from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
-from modules.platform_secrets import CATALOG_TOKEN, PLATFORM_SECRETS, PSEUDONYM_KEY
+from modules.platform_secrets import CATALOG_TOKEN, PLATFORM_SECRETS, PSEUDONYM_KEY, RAPIDAPI_KEY
 from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
 from modules.query import AdHocQueries, AdHocQueryProps
@@ -398,6 +398,8 @@ class EnvironmentStack(TerraformStack):
             "lake_kms_key_id": self.encryption.key_arn("lake"),
             "pseudonym_secret_id": self.secrets.secret_arn(PSEUDONYM_KEY.key),
             "catalog_token_secret_id": self.secrets.secret_arn(CATALOG_TOKEN.key),
+            # For the vehicle valuation job: an entry script declaring this argument gets the key's ARN.
+            "rapidapi_secret_id": self.secrets.secret_arn(RAPIDAPI_KEY.key),
             "catalog_base_url": processing.catalog_api_base_url,
             "metrics_namespace": self.identity.props.pipeline_metrics_namespace,
             "serving_db_host": self.database.address,
