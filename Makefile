@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-synth state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,12 @@ pipeline: $(STAMP_APP) ## Run the data pipeline end to end on this machine
 bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (heavy; not a test)
 	@scripts/require-tools java
 	@$(PY) -m etl.bench
+
+bench-api: $(STAMP_APP) ## Benchmark the analytics API under load with wrk, beside pgbench and /health (heavy; not a test)
+	@scripts/require-tools java
+	@$(PY) -m scripts.require_postgres
+	@$(PY) -m scripts.require_wrk
+	@$(PY) -m scripts.bench_api $(BENCH_ARGS)
 
 bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 	@scripts/bench-synth

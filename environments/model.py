@@ -98,13 +98,57 @@ class Compute(_Section):
     # The WAF blocks a client IP sending more requests than this in any 5 minutes.
     requests_per_ip_per_5_minutes: Annotated[int, Field(ge=10)] = 2000
     service_package: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")] = "northwind-analytics"
-    service_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.1.0"
+    service_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.2.0"
     service_app: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] = "northwind_analytics.api:app"
+    # Seconds the load balancer keeps an idle connection open, to clients and to the instances; the service's
+    # keep-alive (analytics_api.keep_alive_seconds) must be longer, or the balancer reuses closed connections.
+    load_balancer_idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 60
 
     @model_validator(mode="after")
     def _sizes(self) -> Compute:
         if self.max_size < self.min_size:
             raise ValueError(f"max_size ({self.max_size}) is below min_size ({self.min_size})")
+        return self
+
+
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[\w./~%-]*)?$"
+
+
+class IdentityProvider(_Section):
+    """The workforce identity provider (OpenID Connect) whose access tokens the analytics API accepts.
+
+    ``issuer`` is the tokens' ``iss``, ``audience`` their ``aud`` (the API's identifier registered there) and
+    ``jwks_url`` where its signing keys are published
+    (docs/adr/0085-analytics-api-callers-authenticated-with-oidc-tokens.md).
+    """
+
+    issuer: Annotated[str, Field(pattern=HTTPS_URL)]
+    audience: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[\w:/.-]+$")]
+    jwks_url: Annotated[str, Field(pattern=HTTPS_URL)]
+
+
+class AnalyticsApi(_Section):
+    """How the analytics service runs on each instance
+    (docs/adr/0086-analytics-api-runtime-behind-the-load-balancer.md).
+
+    The database pool is per worker: the fleet opens at most instances x vCPUs x ``workers_per_vcpu`` x
+    ``db_pool_max_size`` connections.
+    """
+
+    identity_provider: IdentityProvider
+    workers_per_vcpu: Annotated[int, Field(ge=1, le=4)] = 1
+    keep_alive_seconds: Annotated[int, Field(ge=2, le=4100)] = 75
+    db_pool_min_size: Annotated[int, Field(ge=0, le=50)] = 1
+    db_pool_max_size: Annotated[int, Field(ge=1, le=50)] = 8
+    db_pool_wait_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    db_statement_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+    @model_validator(mode="after")
+    def _pool(self) -> AnalyticsApi:
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ValueError(
+                f"db_pool_min_size ({self.db_pool_min_size}) exceeds db_pool_max_size ({self.db_pool_max_size})"
+            )
         return self
 
 
@@ -251,6 +295,7 @@ class EnvironmentConfig(_Section):
     state: StateBackend
     network: Network
     compute: Compute
+    analytics_api: AnalyticsApi
     database: Database = Database()
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()
@@ -283,6 +328,17 @@ class EnvironmentConfig(_Section):
             if days not in CLOUDWATCH_RETENTION_DAYS:
                 allowed = ", ".join(str(d) for d in sorted(CLOUDWATCH_RETENTION_DAYS))
                 raise ValueError(f"{label}={days} is not a CloudWatch retention; use one of {allowed}")
+        return self
+
+    @model_validator(mode="after")
+    def _keep_alive_outlasts_the_load_balancer(self) -> EnvironmentConfig:
+        idle, keep_alive = self.compute.load_balancer_idle_timeout_seconds, self.analytics_api.keep_alive_seconds
+        if keep_alive <= idle:
+            raise ValueError(
+                f"analytics_api.keep_alive_seconds ({keep_alive}) must exceed "
+                f"compute.load_balancer_idle_timeout_seconds ({idle}): otherwise the service closes connections "
+                "the load balancer still reuses (502s)"
+            )
         return self
 
     @model_validator(mode="after")

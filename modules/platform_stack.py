@@ -27,6 +27,7 @@ from modules.compute import (
     DatabaseEndpoint,
     FirewallProps,
     ServiceRelease,
+    ServiceRuntime,
     WebFirewall,
     service_statements,
 )
@@ -471,6 +472,7 @@ class EnvironmentStack(TerraformStack):
             access_logs_bucket=self.lake.access_logs_bucket_name,
             access_logs_prefix=ACCESS_LOGS_PREFIX,
             load_balancer_deletion_protection=compute.load_balancer_deletion_protection,
+            load_balancer_idle_timeout_seconds=compute.load_balancer_idle_timeout_seconds,
             ebs_kms_key_arn=self.encryption.key_arn("ebs"),
             instance_profile_arn=self.identity.instance_profile_arn,
             log_group_name=self.observability.service_log_group.name,
@@ -482,7 +484,23 @@ class EnvironmentStack(TerraformStack):
                 name=self.database.props.database_name,
                 security_group_id=self.database.security_group.id,
             ),
+            runtime=self._service_runtime(env),
             propagated_tags=mandatory_tags(env),
+        )
+
+    def _service_runtime(self, env: EnvironmentConfig) -> ServiceRuntime:
+        api = env.analytics_api
+        return ServiceRuntime(
+            identity_issuer=api.identity_provider.issuer,
+            identity_audience=api.identity_provider.audience,
+            identity_jwks_url=api.identity_provider.jwks_url,
+            trusted_proxy_cidrs=tuple(str(cidr) for cidr in self.network.subnet_plan.public),
+            workers_per_vcpu=api.workers_per_vcpu,
+            keep_alive_seconds=api.keep_alive_seconds,
+            db_pool_min_size=api.db_pool_min_size,
+            db_pool_max_size=api.db_pool_max_size,
+            db_pool_wait_seconds=api.db_pool_wait_seconds,
+            db_statement_timeout_seconds=api.db_statement_timeout_seconds,
         )
 
     def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:

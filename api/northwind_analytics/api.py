@@ -1,73 +1,67 @@
 """HTTP routes of the analytics API (``uvicorn northwind_analytics.api:app``).
 
-Every route reads the serving schema that ``etl/serve`` loads; dates are inclusive ranges and every list
-is bounded by ``limit``.
+Every route but the liveness check needs a bearer token from the workforce identity provider; aggregate
+routes need the ``analytics.read`` scope, customer-level ones ``customers.read``, vehicle valuations
+``valuations.read``. Dates are inclusive ranges of at most ten years, every list is paged by a cursor and
+bounded by ``limit``, and every error is the one ``Problem`` model.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
-from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-import psycopg
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi import Depends, FastAPI, Path, Query, Security
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
+from northwind_analytics import __version__, queries
+from northwind_analytics.auth import Permission, SigningKeys, TokenVerifier, authenticator
 from northwind_analytics.database import Database, rds_token_signer
+from northwind_analytics.errors import BadRequest, NotFound, ServiceUnavailable, error_responses, install_error_handlers
+from northwind_analytics.middleware import RequestLimits, SecurityHeaders
+from northwind_analytics.models import (
+    CountrySales,
+    CustomerValue,
+    DailySales,
+    FunnelDay,
+    Liveness,
+    MarketDay,
+    Page,
+    Readiness,
+    VehicleValuation,
+)
 from northwind_analytics.settings import ServiceSettings
 
 MAX_ROWS = 1000
+MAX_RANGE_DAYS = 3660  # ten years
+PG_INTEGER_MAX = 2**31 - 1
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+COUNTRY = r"^[A-Za-z][A-Za-z .'-]{0,63}$"
+CUSTOMER_ID = r"^[A-Za-z0-9]{1,64}$"
+STATE_CODE = r"^[A-Z]{2}$"
+PLATE_SHA256 = r"^[0-9a-f]{64}$"
+
+LIST_ERRORS = error_responses(400, 401, 403, 422, 503)
+ITEM_ERRORS = error_responses(401, 403, 404, 422, 503)
 
 
-class DailySales(BaseModel):
-    sales_date: date
-    product_id: int
-    product_name: str | None
-    category_name: str | None
-    country: str
-    orders: int
-    units: int
-    net_revenue: Decimal
+def _iso_text(value: Any) -> Any:
+    # Without this a number would be taken as a Unix time (start=0 is 1970-01-01); only YYYY-MM-DD is a date.
+    if not isinstance(value, str) or not re.fullmatch(ISO_DATE, value):
+        raise ValueError("give the date as YYYY-MM-DD")
+    return value
 
 
-class CountrySales(BaseModel):
-    country: str
-    orders: int
-    units: int
-    net_revenue: Decimal
-
-
-class CustomerValue(BaseModel):
-    customer_id: str
-    country: str | None
-    first_order_date: date
-    last_order_date: date
-    orders: int
-    lifetime_revenue: Decimal
-    average_order_value: Decimal
-
-
-class FunnelDay(BaseModel):
-    event_date: date
-    sessions: int
-    product_view_sessions: int
-    add_to_cart_sessions: int
-    checkout_sessions: int
-    purchase_sessions: int
-    conversion_rate: Decimal
-
-
-class MarketDay(BaseModel):
-    indicator_date: date
-    country: str
-    orders: int
-    net_revenue: Decimal
-    consumer_confidence: Decimal | None
-    freight_index: Decimal | None
-    fx_usd: Decimal | None
-    retail_sales_index: Decimal | None
+_DATE_SCHEMA = {"type": "string", "format": "date", "pattern": ISO_DATE}
+IsoDate = Annotated[date, BeforeValidator(_iso_text), WithJsonSchema(_DATE_SCHEMA)]
+RangeEnd = Annotated[
+    date, BeforeValidator(_iso_text), WithJsonSchema({**_DATE_SCHEMA, "x-max-days-after-start": MAX_RANGE_DAYS})
+]
 
 
 class DateRange(BaseModel):
@@ -76,130 +70,233 @@ class DateRange(BaseModel):
 
 
 def date_range(
-    start: Annotated[date, Query(description="First day, inclusive (YYYY-MM-DD)")],
-    end: Annotated[date, Query(description="Last day, inclusive (YYYY-MM-DD)")],
+    start: Annotated[IsoDate, Query(description="First day, inclusive (YYYY-MM-DD)")],
+    end: Annotated[
+        RangeEnd,
+        Query(
+            description=f"Last day, inclusive (YYYY-MM-DD): on or after start, at most {MAX_RANGE_DAYS} days "
+            "(ten years) after it, else 400",
+        ),
+    ],
 ) -> DateRange:
     if end < start:
-        raise HTTPException(400, f"end ({end}) is before start ({start}); give an inclusive range start <= end")
-    if (end - start).days > 3660:
-        raise HTTPException(400, "the range is longer than ten years; narrow start and end")
+        raise BadRequest(f"end ({end}) is before start ({start}); give an inclusive range start <= end")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise BadRequest(f"the range is longer than ten years ({MAX_RANGE_DAYS} days); narrow start and end")
     return DateRange(start=start, end=end)
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"At most {MAX_ROWS} rows")]
+Period = Annotated[DateRange, Depends(date_range)]
+Limit = Annotated[int, Query(ge=1, le=MAX_ROWS, description=f"Rows per page, at most {MAX_ROWS}")]
+Cursor = Annotated[str | None, Query(pattern=queries.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
+Country = Annotated[str | None, Query(pattern=COUNTRY, description="Only this country, e.g. Germany")]
 
 
-def create_app(database: Database) -> FastAPI:
-    """The application, bound to one serving database."""
-    app = FastAPI(title="Northwind analytics API", version="0.1.0")
+def create_app(settings: ServiceSettings, sign_token=None) -> FastAPI:
+    """The application: its pool to the serving database opens when the app starts, closes when it stops.
 
-    def rows(sql: str, params: dict) -> list[dict]:
-        with database.connect() as connection:
-            return connection.execute(sql, params).fetchall()
+    ``sign_token`` returns an RDS IAM token (default: none, for a database without IAM authentication).
+    """
+    database = Database(settings, sign_token=sign_token)
+    verifier = TokenVerifier(settings, SigningKeys(settings.auth_jwks_url))
+    authenticated = authenticator(settings, verifier)
 
-    @app.exception_handler(psycopg.OperationalError)
-    async def database_unavailable(_request: Request, _error: psycopg.OperationalError) -> JSONResponse:
-        # Connection details stay in the server log; callers learn only that the database is unavailable.
-        return JSONResponse({"detail": "the serving database is unavailable; retry shortly"}, status_code=503)
+    def caller_with(permission: Permission | None = None) -> list[Any]:
+        # Route-level dependencies run before the route's parameters are used: the caller is authenticated
+        # and authorized first, so an anonymous caller learns nothing from a 400 about its parameters.
+        return [Security(authenticated, scopes=[permission] if permission else [])]
 
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Liveness for the load balancer: the process serves requests (the database is checked separately,
-        so a database outage does not take every instance out of the target group at once)."""
-        return {"status": "ok"}
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await database.open()
+        try:
+            yield
+        finally:
+            await database.close()
 
-    @app.get("/health/database")
-    def database_health() -> dict[str, str]:
-        """Readiness of the serving database: 200 when a query succeeds, 503 otherwise."""
-        rows("SELECT 1 AS ok", {})
-        return {"status": "ok"}
+    app = FastAPI(
+        title="Northwind analytics API",
+        version=__version__,
+        description=__doc__,
+        lifespan=lifespan,
+        # Served below, to authenticated callers only.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.database = database
+    app.state.verifier = verifier
+    install_error_handlers(app)
+    app.add_middleware(RequestLimits)
+    app.add_middleware(SecurityHeaders)
 
-    @app.get("/v1/sales/daily", response_model=list[DailySales])
-    def daily_sales(
-        period: Annotated[DateRange, Depends(date_range)],
-        limit: Limit = 100,
-        country: str | None = None,
-        product_id: int | None = None,
-    ) -> list[dict]:
-        """Daily sales per product and country, newest first."""
-        return rows(
-            """SELECT sales_date, product_id, product_name, category_name, country, orders, units, net_revenue
-               FROM serving.daily_sales
-               WHERE sales_date BETWEEN %(start)s AND %(end)s
-                 AND (%(country)s::text IS NULL OR country = %(country)s)
-                 AND (%(product_id)s::int IS NULL OR product_id = %(product_id)s)
-               ORDER BY sales_date DESC, net_revenue DESC, product_id, country
-               LIMIT %(limit)s""",
-            {**period.model_dump(), "country": country, "product_id": product_id, "limit": limit},
-        )
+    async def page(listing: queries.Listing, filters: dict[str, Any], cursor: str | None, limit: int) -> dict:
+        rows = await database.fetch(listing.page(filters, listing.after(cursor, filters), limit))
+        more = len(rows) > limit
+        return {"items": rows[:limit], "next_cursor": listing.cursor(filters, rows[limit - 1]) if more else None}
 
-    @app.get("/v1/sales/by-country", response_model=list[CountrySales])
-    def sales_by_country(period: Annotated[DateRange, Depends(date_range)]) -> list[dict]:
-        """Sales totals per country over the range, largest first."""
-        return rows(
-            """SELECT country, SUM(orders)::bigint AS orders, SUM(units)::bigint AS units,
-                      SUM(net_revenue) AS net_revenue
-               FROM serving.daily_sales
-               WHERE sales_date BETWEEN %(start)s AND %(end)s
-               GROUP BY country ORDER BY net_revenue DESC, country""",
-            period.model_dump(),
-        )
-
-    @app.get("/v1/customers/lifetime-value", response_model=list[CustomerValue])
-    def top_customers(limit: Limit = 20, country: str | None = None) -> list[dict]:
-        """Customers by lifetime revenue, highest first."""
-        return rows(
-            """SELECT customer_id, country, first_order_date, last_order_date, orders, lifetime_revenue,
-                      average_order_value
-               FROM serving.customer_lifetime_value
-               WHERE (%(country)s::text IS NULL OR country = %(country)s)
-               ORDER BY lifetime_revenue DESC, customer_id LIMIT %(limit)s""",
-            {"country": country, "limit": limit},
-        )
-
-    @app.get("/v1/customers/{customer_id}/lifetime-value", response_model=CustomerValue)
-    def customer_value(customer_id: str) -> dict:
-        """One customer's lifetime value; 404 names the customer when there is none."""
-        found = rows(
-            """SELECT customer_id, country, first_order_date, last_order_date, orders, lifetime_revenue,
-                      average_order_value
-               FROM serving.customer_lifetime_value WHERE customer_id = %(customer_id)s""",
-            {"customer_id": customer_id},
-        )
+    async def one(sql: str, params: dict[str, Any], missing: str) -> dict:
+        found = await database.fetch(queries.Query(sql, params))
         if not found:
-            raise HTTPException(404, f"no lifetime value for customer {customer_id!r}")
+            raise NotFound(missing)
         return found[0]
 
-    @app.get("/v1/funnel/daily", response_model=list[FunnelDay])
-    def funnel(period: Annotated[DateRange, Depends(date_range)]) -> list[dict]:
-        """The clickstream funnel and conversion per day."""
-        return rows(
-            """SELECT event_date, sessions, product_view_sessions, add_to_cart_sessions, checkout_sessions,
-                      purchase_sessions, conversion_rate
-               FROM serving.clickstream_funnel_daily
-               WHERE event_date BETWEEN %(start)s AND %(end)s ORDER BY event_date""",
-            period.model_dump(),
+    @app.get("/health", response_model=Liveness, tags=["health"])
+    async def health() -> dict[str, str]:
+        """Liveness for the load balancer: the process serves requests. It touches neither the database nor a
+        worker thread, so it answers at once whatever the database does (a database outage must not empty the
+        target group)."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/health/database",
+        response_model=Readiness,
+        tags=["health"],
+        responses={**error_responses(401), 503: {"model": Readiness, "description": "The database does not answer"}},
+        dependencies=caller_with(),
+    )
+    async def database_health() -> Any:
+        """Readiness of the serving database for this process: 200 when a query succeeds, 503 otherwise, with
+        the connection pool's state either way."""
+        try:
+            await database.fetch(queries.Query("SELECT 1 AS ok", {}), deadline=settings.db_pool_wait_seconds + 1)
+        except ServiceUnavailable as unavailable:
+            body = Readiness(status="unavailable", pool=database.state())
+            return JSONResponse(body.model_dump(), status_code=503, headers=unavailable.headers)
+        return Readiness(status="ok", pool=database.state())
+
+    @app.get(
+        "/v1/sales/daily",
+        response_model=Page[DailySales],
+        tags=["sales"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.ANALYTICS),
+    )
+    async def daily_sales(
+        period: Period,
+        country: Country = None,
+        product_id: Annotated[int | None, Query(ge=1, le=PG_INTEGER_MAX, description="Only this product")] = None,
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> dict:
+        """Daily sales per product and country, newest day first (then product and country, descending)."""
+        filters = {**period.model_dump(), "country": country, "product_id": product_id}
+        return await page(queries.DAILY_SALES, filters, cursor, limit)
+
+    @app.get(
+        "/v1/sales/by-country",
+        response_model=Page[CountrySales],
+        tags=["sales"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.ANALYTICS),
+    )
+    async def sales_by_country(period: Period, limit: Limit = 100, cursor: Cursor = None) -> dict:
+        """Sales totals per country over the range, largest net revenue first."""
+        return await page(queries.SALES_BY_COUNTRY, period.model_dump(), cursor, limit)
+
+    @app.get(
+        "/v1/funnel/daily",
+        response_model=Page[FunnelDay],
+        tags=["clickstream"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.ANALYTICS),
+    )
+    async def funnel(period: Period, limit: Limit = 100, cursor: Cursor = None) -> dict:
+        """The clickstream funnel and conversion per day, oldest first."""
+        return await page(queries.FUNNEL, period.model_dump(), cursor, limit)
+
+    @app.get(
+        "/v1/market/{country}",
+        response_model=Page[MarketDay],
+        tags=["market"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.ANALYTICS),
+    )
+    async def market(
+        country: Annotated[str, Path(pattern=COUNTRY, description="The country, e.g. France")],
+        period: Period,
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> dict:
+        """Market indicators beside the country's daily sales, oldest first."""
+        return await page(queries.MARKET, {**period.model_dump(), "country": country}, cursor, limit)
+
+    @app.get(
+        "/v1/customers/lifetime-value",
+        response_model=Page[CustomerValue],
+        tags=["customers"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.CUSTOMERS),
+    )
+    async def customers(country: Country = None, limit: Limit = 20, cursor: Cursor = None) -> dict:
+        """Customers by lifetime revenue, highest first."""
+        return await page(queries.CUSTOMERS, {"country": country}, cursor, limit)
+
+    @app.get(
+        "/v1/customers/{customer_id}/lifetime-value",
+        response_model=CustomerValue,
+        tags=["customers"],
+        responses=ITEM_ERRORS,
+        dependencies=caller_with(Permission.CUSTOMERS),
+    )
+    async def customer_value(
+        customer_id: Annotated[str, Path(pattern=CUSTOMER_ID, description="The customer's pseudonym")],
+    ) -> dict:
+        """One customer's lifetime value; 404 names the customer when there is none."""
+        return await one(
+            queries.CUSTOMER, {"customer_id": customer_id}, f"no lifetime value for customer {customer_id!r}"
         )
 
-    @app.get("/v1/market/{country}", response_model=list[MarketDay])
-    def market(country: str, period: Annotated[DateRange, Depends(date_range)]) -> list[dict]:
-        """Market indicators beside the country's daily sales."""
-        return rows(
-            """SELECT indicator_date, country, orders, net_revenue, consumer_confidence, freight_index, fx_usd,
-                      retail_sales_index
-               FROM serving.market_indicators_beside_sales
-               WHERE country = %(country)s AND indicator_date BETWEEN %(start)s AND %(end)s
-               ORDER BY indicator_date""",
-            {**period.model_dump(), "country": country},
+    @app.get(
+        "/v1/vehicle-valuations",
+        response_model=Page[VehicleValuation],
+        tags=["vehicle valuations"],
+        responses=LIST_ERRORS,
+        dependencies=caller_with(Permission.VALUATIONS),
+    )
+    async def vehicle_valuations(
+        period: Period,
+        state_code: Annotated[str | None, Query(pattern=STATE_CODE, description="Only this US state")] = None,
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> dict:
+        """The latest valuation per plate requested in the range (start and end apply to the request day),
+        newest first."""
+        filters = {**period.model_dump(), "state_code": state_code}
+        return await page(queries.VEHICLE_VALUATIONS, filters, cursor, limit)
+
+    @app.get(
+        "/v1/vehicle-valuations/{state_code}/{plate_sha256}",
+        response_model=VehicleValuation,
+        tags=["vehicle valuations"],
+        responses=ITEM_ERRORS,
+        dependencies=caller_with(Permission.VALUATIONS),
+    )
+    async def vehicle_valuation(
+        state_code: Annotated[str, Path(pattern=STATE_CODE, description="The plate's US state")],
+        plate_sha256: Annotated[str, Path(pattern=PLATE_SHA256, description="The plate's pseudonym")],
+    ) -> dict:
+        """The latest valuation of one plate; 404 when it was never valued."""
+        return await one(
+            queries.VEHICLE_VALUATION,
+            {"state_code": state_code, "plate_sha256": plate_sha256},
+            f"no valuation for plate {plate_sha256} in {state_code}",
         )
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=caller_with())
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=caller_with())
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
 
     return app
 
 
 def _app_from_environment() -> FastAPI:
     settings = ServiceSettings.from_environment()
-    signer = rds_token_signer(settings) if settings.db_iam_auth else None
-    return create_app(Database(settings, sign_token=signer))
+    return create_app(settings, sign_token=rds_token_signer(settings) if settings.db_iam_auth else None)
 
 
 def __getattr__(name: str) -> FastAPI:

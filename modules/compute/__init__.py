@@ -3,8 +3,8 @@
 from modules.compute.access import service_statements
 from modules.compute.construct import ComputeTier
 from modules.compute.firewall import FirewallProps, WebFirewall
-from modules.compute.props import TLS_POLICY, ComputeProps, DatabaseEndpoint, ServiceRelease
-from modules.compute.user_data import BootSpec, render_user_data
+from modules.compute.props import TLS_POLICY, ComputeProps, DatabaseEndpoint, ServiceRelease, ServiceRuntime
+from modules.compute.user_data import BootSpec, render_user_data, uvicorn_options
 
 __all__ = [
     "TLS_POLICY",
@@ -14,7 +14,9 @@ __all__ = [
     "DatabaseEndpoint",
     "FirewallProps",
     "ServiceRelease",
+    "ServiceRuntime",
     "WebFirewall",
     "render_user_data",
     "service_statements",
+    "uvicorn_options",
 ]

@@ -193,6 +193,8 @@ class ComputeTier(Construct):
             subnets=list(props.public_subnet_ids),
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
+            # Set, not defaulted: the service's keep-alive is chosen to outlast it (ComputeProps checks).
+            idle_timeout=props.load_balancer_idle_timeout_seconds,
             enable_deletion_protection=props.load_balancer_deletion_protection,
             access_logs=LbAccessLogs(bucket=props.access_logs_bucket, prefix=props.access_logs_prefix, enabled=True),
         )
@@ -242,6 +244,7 @@ class ComputeTier(Construct):
         boot = BootSpec(
             release=props.release,
             database=props.database,
+            runtime=props.runtime,
             service_port=props.service_port,
             log_group_name=props.log_group_name,
             metrics_namespace=props.metrics_namespace,

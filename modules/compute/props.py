@@ -59,6 +59,59 @@ class ServiceRelease:
 
 
 @dataclass(frozen=True)
+class ServiceRuntime:
+    """How the service runs on each instance, and whose tokens it accepts; nothing here is a secret.
+
+    Attributes:
+        identity_issuer: the identity provider's issuer (the tokens' ``iss``), https.
+        identity_audience: the API's identifier at the provider (the tokens' ``aud``).
+        identity_jwks_url: where the provider publishes its signing keys, https.
+        trusted_proxy_cidrs: the load balancer's subnets; ``X-Forwarded-*`` headers are believed only from
+            addresses in them.
+        workers_per_vcpu: uvicorn worker processes per vCPU of the instance. Default: 1.
+        keep_alive_seconds: how long the service keeps an idle connection open; longer than the load
+            balancer's idle timeout, so the balancer never reuses a connection the service closed. Default: 75.
+        db_pool_min_size: connections each worker keeps open. Default: 1.
+        db_pool_max_size: connections each worker may open. Default: 8.
+        db_pool_wait_seconds: how long a request waits for a free connection before a 503. Default: 2.0.
+        db_statement_timeout_seconds: the database session's statement timeout. Default: 5.0.
+    """
+
+    identity_issuer: str
+    identity_audience: str
+    identity_jwks_url: str
+    trusted_proxy_cidrs: tuple[str, ...]
+    workers_per_vcpu: int = 1
+    keep_alive_seconds: int = 75
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 8
+    db_pool_wait_seconds: float = 2.0
+    db_statement_timeout_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("identity_issuer", "identity_jwks_url"):
+            if not getattr(self, name).startswith("https://"):
+                raise ValueError(f"ServiceRuntime.{name} must be an https:// URL")
+        if not self.trusted_proxy_cidrs:
+            raise ValueError("ServiceRuntime.trusted_proxy_cidrs: name the load balancer's subnets")
+        if self.workers_per_vcpu < 1:
+            raise ValueError("ServiceRuntime.workers_per_vcpu must be at least 1")
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The service's settings as the variables it reads (``northwind_analytics.settings``)."""
+        return {
+            "NORTHWIND_AUTH_ISSUER": self.identity_issuer,
+            "NORTHWIND_AUTH_AUDIENCE": self.identity_audience,
+            "NORTHWIND_AUTH_JWKS_URL": self.identity_jwks_url,
+            "NORTHWIND_DB_POOL_MIN_SIZE": str(self.db_pool_min_size),
+            "NORTHWIND_DB_POOL_MAX_SIZE": str(self.db_pool_max_size),
+            "NORTHWIND_DB_POOL_WAIT_SECONDS": f"{self.db_pool_wait_seconds:g}",
+            "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS": f"{self.db_statement_timeout_seconds:g}",
+        }
+
+
+@dataclass(frozen=True)
 class DatabaseEndpoint:
     """How instances reach the serving database.
 
@@ -103,10 +156,13 @@ class ComputeProps:
         metrics_namespace: CloudWatch namespace of the instances' memory and disk metrics.
         release: ``ServiceRelease``.
         database: ``DatabaseEndpoint``.
+        runtime: ``ServiceRuntime``.
         propagated_tags: tags the Auto Scaling group and the launch template put on instances and volumes
             (provider default tags do not reach them). Default: none.
         root_volume_gib: size of the root volume. Default: 20.
         access_logs_prefix: key prefix of the access logs. Default: "alb".
+        load_balancer_idle_timeout_seconds: how long the load balancer keeps idle connections open, to clients
+            and to targets; shorter than ``runtime.keep_alive_seconds``. Default: 60.
     """
 
     name_prefix: str
@@ -128,9 +184,11 @@ class ComputeProps:
     metrics_namespace: str
     release: ServiceRelease
     database: DatabaseEndpoint
+    runtime: ServiceRuntime
     propagated_tags: Mapping[str, str] = field(default_factory=dict)
     root_volume_gib: int = 20
     access_logs_prefix: str = "alb"
+    load_balancer_idle_timeout_seconds: int = 60
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_size <= self.max_size:
@@ -141,6 +199,12 @@ class ComputeProps:
             raise ValueError(f"ComputeProps.certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN")
         if not self.health_check_path.startswith("/"):
             raise ValueError("ComputeProps.health_check_path must start with '/'")
+        if self.runtime.keep_alive_seconds <= self.load_balancer_idle_timeout_seconds:
+            raise ValueError(
+                f"ComputeProps: runtime.keep_alive_seconds ({self.runtime.keep_alive_seconds}) must exceed "
+                f"load_balancer_idle_timeout_seconds ({self.load_balancer_idle_timeout_seconds}), or the load "
+                "balancer reuses connections the service has closed (intermittent 502s)"
+            )
         if self.root_volume_gib < 8:
             raise ValueError("ComputeProps.root_volume_gib: Amazon Linux 2023 needs at least 8 GiB")
 

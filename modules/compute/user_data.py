@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from modules.compute.props import DatabaseEndpoint, ServiceRelease
+from modules.compute.props import DatabaseEndpoint, ServiceRelease, ServiceRuntime
 
 CLOUDWATCH_AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
+# Shorter than the target group's deregistration delay (30 s): requests in flight finish before the instance
+# is taken out.
+GRACEFUL_SHUTDOWN_SECONDS = 25
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class BootSpec:
 
     release: ServiceRelease
     database: DatabaseEndpoint
+    runtime: ServiceRuntime
     service_port: int
     log_group_name: str
     metrics_namespace: str
@@ -53,14 +57,42 @@ def _agent_config(spec: BootSpec, log_file: str) -> str:
     return json.dumps(config, indent=2)
 
 
+def uvicorn_options(runtime: ServiceRuntime, tls_dir: str) -> list[str]:
+    """uvicorn's options on the instances, after host and port (the API's benchmark runs the same)."""
+    return [
+        "--ssl-keyfile",
+        f"{tls_dir}/key.pem",
+        "--ssl-certfile",
+        f"{tls_dir}/cert.pem",
+        # Worker processes: the boot script writes vCPUs x workers_per_vcpu into the environment file.
+        "--workers",
+        "$WEB_CONCURRENCY",
+        "--timeout-keep-alive",
+        str(runtime.keep_alive_seconds),
+        "--timeout-graceful-shutdown",
+        str(GRACEFUL_SHUTDOWN_SECONDS),
+        # X-Forwarded-For/-Proto are believed only from the load balancer's subnets; anyone else's are ignored.
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        ",".join(runtime.trusted_proxy_cidrs),
+        "--no-server-header",
+        # The load balancer's access logs record every request; the service logs what goes wrong.
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+    ]
+
+
 def render_user_data(spec: BootSpec) -> str:
     """The cloud-init shell script.
 
     It installs Python 3.11, the CloudWatch agent and openssl; copies the release's wheelhouse from S3 and
     installs ``package==version`` and uvicorn from it alone; creates a self-signed certificate (the load
     balancer encrypts to targets but does not verify them); writes the service's environment (database host,
-    port, name and IAM user — no password: the service asks RDS for an IAM token); starts a hardened systemd
-    unit serving ``app`` on ``service_port`` with TLS; and ships the service log to ``log_group_name``.
+    port, name and IAM user — no password: the service asks RDS for an IAM token — its pool sizes, the
+    identity provider whose tokens it accepts, and its worker count from the instance's vCPUs); starts a
+    hardened systemd unit serving ``app`` on ``service_port`` with TLS and ``uvicorn_options``; and ships the
+    service log to ``log_group_name``.
     """
     release = spec.release
     service = release.service_name
@@ -75,6 +107,7 @@ def render_user_data(spec: BootSpec) -> str:
         "NORTHWIND_DB_USER": release.database_user,
         "NORTHWIND_DB_IAM_AUTH": "true",
         "NORTHWIND_DB_SSLMODE": "verify-full",
+        **spec.runtime.environment,
     }
     environment_lines = "\n".join(f"{key}={value}" for key, value in environment.items())
     return f"""#!/bin/bash
@@ -95,6 +128,7 @@ cat > /etc/{service}/environment <<'ENVIRONMENT'
 {environment_lines}
 PGSSLROOTCERT=/etc/{service}/rds-ca.pem
 ENVIRONMENT
+echo "WEB_CONCURRENCY=$(( $(nproc) * {spec.runtime.workers_per_vcpu} ))" >> /etc/{service}/environment
 chown -R {service}: /etc/{service} /var/log/{service}
 chmod 600 {tls_dir}/key.pem
 cat > /etc/systemd/system/{service}.service <<'UNIT'
@@ -107,7 +141,7 @@ Wants=network-online.target
 User={service}
 EnvironmentFile=/etc/{service}/environment
 ExecStart={app_dir}/bin/uvicorn {release.app} --host 0.0.0.0 --port {spec.service_port} \\
-  --ssl-keyfile {tls_dir}/key.pem --ssl-certfile {tls_dir}/cert.pem
+  {" ".join(uvicorn_options(spec.runtime, tls_dir))}
 Restart=always
 RestartSec=5
 NoNewPrivileges=true

@@ -30,14 +30,14 @@ class Network(Construct):
     - application subnets: private, outbound through NAT, home of the EC2 tier, Glue ENIs and endpoints;
     - data subnets: isolated (no route to the internet at all), home of the database.
 
-    Exposes ``vpc``, ``public_subnets``, ``application_subnets``, ``data_subnets`` and
-    ``endpoint_security_group``.
+    Exposes ``vpc``, ``public_subnets``, ``application_subnets``, ``data_subnets``, ``subnet_plan`` (their
+    CIDRs) and ``endpoint_security_group``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
-        plan = plan_subnets(props.vpc_cidr, len(props.availability_zones))
+        plan = self.subnet_plan = plan_subnets(props.vpc_cidr, len(props.availability_zones))
         self.vpc = Vpc(
             self,
             "vpc",

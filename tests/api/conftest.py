@@ -1,17 +1,28 @@
-"""The analytics API against a real PostgreSQL holding the serving schema."""
+"""The analytics API against a real PostgreSQL holding the serving schema, and a local identity provider."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
-from northwind_analytics.database import Database
+from northwind_analytics.auth import Permission
 from northwind_analytics.settings import ServiceSettings
 
+from etl.localdev.identity_provider import LocalIdentityProvider
+from etl.localdev.postgres import free_loopback_port
 from etl.serve.migrate import apply_migrations
 from tests.support.postgres import postgres_connection, postgres_database, postgres_server  # noqa: F401
 
-SERVING_ROWS = """
+ALL_SCOPES = tuple(permission.value for permission in Permission)
+PLATE = "a" * 64
+
+SERVING_ROWS = f"""
 INSERT INTO serving.daily_sales (sales_date, product_id, country, product_name, category_id, category_name,
   orders, units, gross_revenue, discount_amount, net_revenue) VALUES
   ('1997-01-02', 11, 'Germany', 'Queso Cabrales', 4, 'Dairy Products', 2, 30, 420.00, 0.00, 420.00),
@@ -28,11 +39,43 @@ INSERT INTO serving.clickstream_funnel_daily (event_date, sessions, page_view_se
 INSERT INTO serving.market_indicators_beside_sales (indicator_date, country, orders, net_revenue,
   consumer_confidence, freight_index, fx_usd, retail_sales_index) VALUES
   ('1997-01-02', 'France', 1, 88.20, 101.5, NULL, 1.08, NULL);
+INSERT INTO serving.vehicle_valuations_latest (plate_sha256, state_code, requested_at, status_code, vehicle,
+  mileage, average_market_price, statistical_confidence, requested_date) VALUES
+  ('{PLATE}', 'CA', '2026-10-01T09:30:00Z', 200, '2019 Toyota Camry', 42000, 18250.00, 94.0, '2026-10-01'),
+  ('{"b" * 64}', 'TX', '2026-10-02T10:00:00Z', 200, NULL, NULL, NULL, NULL, '2026-10-02');
 """
 
 
 @pytest.fixture
-def serving_settings(postgres_database) -> ServiceSettings:  # noqa: F811
+def anyio_backend() -> str:
+    """Async tests run on asyncio, as uvicorn runs the service."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator[LocalIdentityProvider]:
+    """The local OpenID Connect issuer on loopback: a real JWKS over HTTP, tokens signed with its key."""
+    with LocalIdentityProvider() as provider:
+        yield provider
+
+
+def service_settings(database, identity_provider: LocalIdentityProvider, **changes) -> ServiceSettings:
+    """Settings for ``database`` (the test server's settings) accepting ``identity_provider``'s tokens."""
+    values = {
+        "db_host": database.host,
+        "db_port": database.port,
+        "db_name": database.dbname,
+        "db_sslmode": "disable",
+        "auth_issuer": identity_provider.issuer,
+        "auth_audience": identity_provider.audience,
+        "auth_jwks_url": identity_provider.jwks_url,
+        **changes,
+    }
+    return ServiceSettings(**values)
+
+
+@pytest.fixture
+def serving_settings(postgres_database, identity_provider) -> ServiceSettings:  # noqa: F811
     """A fresh database with the serving schema (the ETL's own migrations) and a few known rows.
 
     The API logs in as its own role, ``analytics_service`` (the settings' default), which migration V004
@@ -43,14 +86,35 @@ def serving_settings(postgres_database) -> ServiceSettings:  # noqa: F811
     with psycopg.connect(postgres_database.conninfo(), autocommit=True) as connection:
         apply_migrations(connection)
         connection.execute(SERVING_ROWS)
-    return ServiceSettings(
-        db_host=postgres_database.host,
-        db_port=postgres_database.port,
-        db_name=postgres_database.dbname,
-        db_sslmode="disable",
-    )
+    return service_settings(postgres_database, identity_provider)
 
 
 @pytest.fixture
-def client(serving_settings) -> TestClient:
-    return TestClient(create_app(Database(serving_settings)))
+def anonymous(serving_settings) -> Iterator[TestClient]:
+    """A client without a token (the app started: its pool open)."""
+    with TestClient(create_app(serving_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(anonymous, identity_provider) -> TestClient:
+    """The same app, called with a token granting every scope."""
+    anonymous.headers["Authorization"] = f"Bearer {identity_provider.token(ALL_SCOPES)}"
+    return anonymous
+
+
+@contextmanager
+def serving(settings) -> Iterator[str]:
+    """The app under uvicorn on a loopback port, in a thread; yields its base URL."""
+    port = free_loopback_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

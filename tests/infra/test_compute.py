@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +16,9 @@ from modules.compute import (
     DatabaseEndpoint,
     FirewallProps,
     ServiceRelease,
+    ServiceRuntime,
     render_user_data,
+    uvicorn_options,
 )
 from scripts.report_serving import compute_row
 
@@ -170,11 +174,18 @@ def test_waf_requests_are_logged_without_authorization_headers(stack):
     assert stack.resources("aws_cloudwatch_log_group")[group_name]["name"].startswith("aws-waf-logs-")
 
 
+RUNTIME = ServiceRuntime(
+    identity_issuer="https://idp.example/oauth2/workforce",
+    identity_audience="api://northwind-analytics-x",
+    identity_jwks_url="https://idp.example/oauth2/workforce/v1/keys",
+    trusted_proxy_cidrs=("10.0.128.0/20", "10.0.144.0/20"),
+)
 BOOT = BootSpec(
     release=ServiceRelease(
         "northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket", "0123456789abcdef"
     ),
     database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1"),
+    runtime=RUNTIME,
     service_port=8443,
     log_group_name="/northwind/analytics/x",
     metrics_namespace="Northwind/AnalyticsService",
@@ -186,7 +197,7 @@ def test_the_boot_script_installs_the_release_from_its_wheelhouse_and_starts_the
     script = render_user_data(BOOT)
     assert "s3://artifacts-bucket/services/northwind-analytics/1.2.3/0123456789abcdef/" in script
     assert "--no-index" in script and "'northwind-analytics==1.2.3' uvicorn" in script
-    assert "uvicorn northwind_analytics.api:app --host 0.0.0.0 --port 8443" in script
+    assert "uvicorn northwind_analytics.api:app --host 0.0.0.0 --port 8443 \\\n  --ssl-keyfile" in script
     assert "systemctl enable --now northwind-analytics" in script
     assert "NORTHWIND_DB_HOST=db.example.internal" in script and "NORTHWIND_DB_IAM_AUTH=true" in script
 
@@ -229,6 +240,7 @@ def _compute_props(**changes) -> ComputeProps:
         metrics_namespace="Northwind/AnalyticsService",
         release=BOOT.release,
         database=BOOT.database,
+        runtime=RUNTIME,
     )
     return ComputeProps(**{**values, **changes})
 
@@ -240,6 +252,7 @@ def _compute_props(**changes) -> ComputeProps:
         ({"certificate_arn": "arn:aws:iam::1:server-certificate/x"}, "not an ACM certificate ARN"),
         ({"application_subnet_ids": ("a1",)}, "subnets in two AZs"),
         ({"root_volume_gib": 4}, "root_volume_gib"),
+        ({"load_balancer_idle_timeout_seconds": 75}, r"keep_alive_seconds \(75\) must exceed"),
     ],
 )
 def test_compute_props_refuse_invalid_values_naming_the_field(changes, message):
@@ -255,5 +268,73 @@ def test_firewall_props_refuse_a_rate_limit_waf_cannot_enforce():
 def test_documented_defaults_match_the_code():
     props = _compute_props()
     assert (props.root_volume_gib, props.access_logs_prefix, dict(props.propagated_tags)) == (20, "alb", {})
+    assert props.load_balancer_idle_timeout_seconds == 60
     assert BOOT.release.database_user == "analytics_service"
     assert props.name == "northwind-x-analytics"
+
+
+def _user_data(stack) -> str:
+    """The boot script inside the launch template's ``base64encode("...")`` expression."""
+    expression = stack.one("aws_launch_template")["user_data"]
+    literal = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', expression, re.S).group(1)
+    return json.loads(f'"{literal}"')
+
+
+def _flag(script: str, name: str) -> str:
+    return re.search(rf"{name} (\S+)", script).group(1)
+
+
+def test_rule_the_service_keeps_idle_connections_longer_than_the_load_balancer(stack, environments):
+    env = _env(stack, environments)
+    idle = stack.one("aws_lb")["idle_timeout"]
+    assert idle == env.compute.load_balancer_idle_timeout_seconds
+    assert int(_flag(_user_data(stack), "--timeout-keep-alive")) == env.analytics_api.keep_alive_seconds > idle
+
+
+def test_rule_graceful_shutdown_ends_before_the_target_is_deregistered(stack):
+    delay = int(stack.one("aws_lb_target_group")["deregistration_delay"])
+    assert int(_flag(_user_data(stack), "--timeout-graceful-shutdown")) < delay
+
+
+def test_forwarded_headers_are_trusted_only_from_the_load_balancers_subnets(stack):
+    public = sorted(s["cidr_block"] for s in stack.resources("aws_subnet").values() if s["tags"]["tier"] == "public")
+    script = _user_data(stack)
+    assert "--proxy-headers" in script
+    assert sorted(_flag(script, "--forwarded-allow-ips").split(",")) == public
+
+
+def test_the_identity_provider_and_pool_come_from_the_environment_definition(stack, environments):
+    env = _env(stack, environments)
+    script = _user_data(stack)
+    provider = env.analytics_api.identity_provider
+    for line in (
+        f"NORTHWIND_AUTH_ISSUER={provider.issuer}",
+        f"NORTHWIND_AUTH_AUDIENCE={provider.audience}",
+        f"NORTHWIND_AUTH_JWKS_URL={provider.jwks_url}",
+        f"NORTHWIND_DB_POOL_MAX_SIZE={env.analytics_api.db_pool_max_size}",
+    ):
+        assert f"\n{line}\n" in script
+    assert f"WEB_CONCURRENCY=$(( $(nproc) * {env.analytics_api.workers_per_vcpu} ))" in script
+    assert "--workers $WEB_CONCURRENCY" in script
+
+
+def test_each_environment_accepts_only_tokens_for_itself(synthesized):
+    audiences = {
+        re.search(r"NORTHWIND_AUTH_AUDIENCE=(\S+)", _user_data(synthesized[env])).group(1)
+        for env in ("dev", "stage", "prod")
+    }
+    assert len(audiences) == 3
+
+
+def test_the_api_benchmark_runs_uvicorn_with_the_instances_options():
+    from scripts.bench_api import uvicorn_command
+
+    instances = uvicorn_options(RUNTIME, "/tls")
+    bench = uvicorn_command(8443, 2, RUNTIME.keep_alive_seconds, Path("/tls"))
+    assert [o for o in bench if o.startswith("--")] == [
+        "--host",
+        "--port",
+        *(o for o in instances if o.startswith("--")),
+    ]
+    for name in ("--timeout-keep-alive", "--timeout-graceful-shutdown", "--loop"):
+        assert bench[bench.index(name) + 1] == instances[instances.index(name) + 1]

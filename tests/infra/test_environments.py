@@ -144,3 +144,17 @@ def test_the_environments_command_names_a_stack_or_refuses_in_one_line(capsys):
     assert capsys.readouterr().out.strip() == "northwind-prod"
     assert main(["prd"]) == 2
     assert capsys.readouterr().err.strip() == "error: unknown environment 'prd'; choose one of: dev, prod, stage"
+
+
+def test_a_service_keep_alive_not_longer_than_the_load_balancers_idle_timeout_is_refused(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "stage", lambda d: d["analytics_api"].update(keep_alive_seconds=60))
+    with pytest.raises(EnvironmentDefinitionError, match=r"stage\.yaml: .*keep_alive_seconds \(60\) must exceed"):
+        load_environments(directory)
+
+
+def test_an_identity_provider_reached_without_tls_is_refused(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", lambda d: d["analytics_api"]["identity_provider"].update(jwks_url="http://idp/keys"))
+    with pytest.raises(EnvironmentDefinitionError, match=r"dev\.yaml: analytics_api\.identity_provider\.jwks_url"):
+        load_environments(directory)

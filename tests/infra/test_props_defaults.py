@@ -10,6 +10,7 @@ import pytest
 
 from modules.backup import BackupProps
 from modules.catalog import CatalogProps
+from modules.compute import ServiceRuntime
 from modules.governance import GovernanceProps, TagGrant
 from modules.identity import IdentityProps
 from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBucketProps
@@ -29,6 +30,7 @@ PROPS = (
     ProcessingProps,
     SecretsProps,
     SecureBucketProps,
+    ServiceRuntime,
     TagGrant,
 )
 ATTRIBUTE = re.compile(r"^ {8}(\w+): (.*)$")

@@ -1,0 +1,440 @@
+"""``python -m scripts.bench_api`` (``make bench-api``): the analytics API under load, as the instances run it.
+
+Starts a PostgreSQL server holding the serving tables (loaded by the pipeline's own code from the sample
+data), the local identity provider, and the API under uvicorn with TLS on loopback with the flags the
+instances use; then drives each route with ``wrk`` at several connection counts for a bounded time, with a
+token from the local issuer, beside ``pgbench`` running the route's SQL and beside the same server's
+``/health``. Prints requests per second, p50, p99 and errors per route with the load average, checks the
+targets, and writes the figures as JSON under ``bench-results/``. Heavy by design: never part of the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import psycopg
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from rich.console import Console
+from rich.table import Table
+
+from environments import load_environment
+from etl.localdev.identity_provider import LocalIdentityProvider
+from etl.localdev.postgres import POSTGRES_BIN, LocalPostgres, free_loopback_port
+from etl.pipeline import DEFAULT_LOCAL_DIR, DEFAULT_SOURCE, REPO_ROOT, PipelineConfig, quiet_local_spark, run_pipeline
+
+sys.path.insert(0, str(REPO_ROOT / "api"))
+from northwind_analytics import queries
+from northwind_analytics.auth import Permission
+
+APP = "northwind_analytics.api:app"
+SERVICE_USER = "analytics_service"
+WRK = "/usr/bin/wrk"
+# wrk's own summary as one JSON line (latency in microseconds), instead of its human-readable report.
+WRK_SUMMARY = """done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,'
+    .. '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+SALES_RANGE = ("1996-07-01", "1998-06-30")
+FUNNEL_RANGE = ("2026-10-01", "2026-10-31")
+# Targets at 8 connections on a 2-core machine with the load generator on it (see docs/runbooks/analytics-api.md).
+TARGET_RPS_AT_8 = {"customers": 500, "customer": 500, "funnel": 500, "sales": 350}
+TARGET_P99_MS_AT_8 = {"customers": 30, "customer": 30, "funnel": 30}
+TARGET_SHARE_OF_HEALTH = 0.60
+# Throughput at more connections counts as "no less" within this measurement noise.
+NOISE = 0.05
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__)
+
+
+@dataclass(frozen=True)
+class BenchRoute:
+    """A route as the load generator calls it, and the SQL it runs (None for /health)."""
+
+    name: str
+    path: str
+    query: queries.Query | None
+
+
+@dataclass
+class Figures:
+    """One measurement: requests (or transactions) per second, latency percentiles, errors."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Row:
+    route: str
+    connections: int
+    http: Figures
+    pgbench: Figures | None
+    load_average: tuple[float, float, float]
+    share_of_health: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def bench_routes(customer_id: str) -> list[BenchRoute]:
+    """/health and the measured data routes, each with the first page query the API sends for it."""
+    sales = {"start": SALES_RANGE[0], "end": SALES_RANGE[1], "country": None, "product_id": None}
+    funnel = {"start": FUNNEL_RANGE[0], "end": FUNNEL_RANGE[1]}
+    return [
+        BenchRoute("health", "/health", None),
+        BenchRoute(
+            "customers", "/v1/customers/lifetime-value?limit=20", queries.CUSTOMERS.page({"country": None}, None, 20)
+        ),
+        BenchRoute(
+            "customer",
+            f"/v1/customers/{customer_id}/lifetime-value",
+            queries.Query(queries.CUSTOMER, {"customer_id": customer_id}),
+        ),
+        BenchRoute(
+            "funnel",
+            f"/v1/funnel/daily?start={funnel['start']}&end={funnel['end']}",
+            queries.FUNNEL.page(funnel, None, 100),
+        ),
+        BenchRoute(
+            "sales",
+            f"/v1/sales/daily?start={sales['start']}&end={sales['end']}&limit=100",
+            queries.DAILY_SALES.page(sales, None, 100),
+        ),
+    ]
+
+
+def uvicorn_command(
+    port: int,
+    workers: int,
+    keep_alive_seconds: int,
+    tls_dir: Path,
+    trusted_proxies: str = "127.0.0.1",
+    loop: str = "uvloop",
+) -> list[str]:
+    """uvicorn with the instances' flags (``modules/compute/user_data.py``; a test keeps the two equal)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        APP,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ssl-keyfile",
+        str(tls_dir / "key.pem"),
+        "--ssl-certfile",
+        str(tls_dir / "cert.pem"),
+        "--workers",
+        str(workers),
+        "--timeout-keep-alive",
+        str(keep_alive_seconds),
+        "--timeout-graceful-shutdown",
+        "25",
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        trusted_proxies,
+        "--no-server-header",
+        "--no-access-log",
+        "--loop",
+        loop,
+    ]
+
+
+def self_signed_certificate(tls_dir: Path) -> None:
+    """A key and certificate for 127.0.0.1, as each instance makes one at boot."""
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "northwind-analytics")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tls_dir / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (tls_dir / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def wrk(url: str, connections: int, seconds: int, token: str, script: Path) -> Figures:
+    """``wrk`` against ``url``: two threads, ``connections`` keep-alive connections, ``seconds`` long."""
+    result = subprocess.run(
+        [WRK, "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+         "-s", str(script), "-H", f"Authorization: Bearer {token}", url],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    )  # fmt: skip
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    errors = sum(summary[kind] for kind in ("connect", "read", "write", "status", "timeout"))
+    return Figures(
+        rps=summary["requests"] / (summary["duration_us"] / 1e6),
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        errors=errors,
+    )
+
+
+def pgbench_script(query: queries.Query) -> tuple[str, list[str]]:
+    """``query`` as a pgbench script (``:name`` variables; NULL written in) and its ``-D name=value`` options."""
+    defines: list[str] = []
+
+    def variable(match: re.Match) -> str:
+        name = match.group(1)
+        value = query.params[name]
+        if value is None:
+            return "NULL"
+        defines.append(f"--define={name}={value}")
+        return f":{name}"
+
+    sql = re.sub(r"%\((\w+)\)s", variable, " ".join(query.sql.split()))
+    return sql + ";\n", sorted(set(defines))
+
+
+def pgbench(query: queries.Query, database: psycopg.Connection, connections: int, seconds: int, work: Path) -> Figures:
+    """pgbench running ``query`` as the service's role, prepared, over ``connections`` connections."""
+    info = database.info
+    sql, defines = pgbench_script(query)
+    log_dir = work / "pgbench"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    script = log_dir / "route.sql"
+    script.write_text(sql)
+    command = [str(POSTGRES_BIN / "pgbench"), "-n", "-M", "prepared", "-c", str(connections),
+               "-j", str(min(2, connections)), "-T", str(seconds), "-f", str(script), "-l",
+               f"--log-prefix={log_dir / 'tx'}", "-h", info.host, "-p", str(info.port), "-U", SERVICE_USER,
+               *defines, info.dbname]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60, cwd=log_dir)
+    if result.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {(result.stderr or result.stdout).strip().splitlines()[-1]}")
+    latencies = sorted(
+        int(line.split()[2]) for path in log_dir.glob("tx*") for line in path.read_text().splitlines() if line
+    )
+    tps = float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    return Figures(
+        rps=tps,
+        p50_ms=_percentile(latencies, 50) / 1000,
+        p99_ms=_percentile(latencies, 99) / 1000,
+        errors=int(failed.group(1)) if failed else 0,
+    )
+
+
+def _percentile(values: list[int], percent: int) -> float:
+    return float(values[min(len(values) - 1, int(len(values) * percent / 100))]) if values else 0.0
+
+
+def load_average() -> tuple[float, float, float]:
+    """The machine's 1, 5 and 15 minute load averages."""
+    one, five, fifteen = os.getloadavg()
+    return (round(one, 2), round(five, 2), round(fifteen, 2))
+
+
+def load_serving_tables(work: Path, database, console: Console, reload: bool) -> None:
+    """Run the pipeline (sample data → lake → curation → serving load) unless the tables already hold its rows."""
+    with psycopg.connect(database.conninfo()) as connection:
+        loaded = connection.execute("SELECT to_regclass('serving.daily_sales') IS NOT NULL").fetchone()[0]
+        if loaded and not reload:
+            rows = connection.execute("SELECT count(*) FROM serving.daily_sales").fetchone()[0]
+            if rows:
+                console.print(f"serving tables already loaded ({rows:,} daily sales rows); --reload to load again")
+                return
+    from etl.spark import build_local_session
+
+    quiet_local_spark()
+    config = PipelineConfig(
+        lake=work / "lake", source=DEFAULT_SOURCE, local_dir=work, run_date=datetime.now(UTC).date()
+    )
+    spark = build_local_session("northwind-bench-api")
+    try:
+        summary = run_pipeline(config, spark, database, console.print)
+    finally:
+        spark.stop()
+    if not summary.ok or not summary.tables:
+        raise typer.Exit(1)
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Poll ``url`` until it answers 200 (the server started) or ``seconds`` pass."""
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited with status {process.returncode}; see its log")
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the API did not answer {url} within {seconds:.0f} s")
+
+
+def check_targets(rows: list[Row]) -> None:
+    """Annotate each row with the targets it misses."""
+    by_key = {(row.route, row.connections): row for row in rows}
+    for row in rows:
+        health = by_key.get(("health", row.connections))
+        if row.route != "health" and health:
+            row.share_of_health = row.http.rps / health.http.rps
+            if row.share_of_health < TARGET_SHARE_OF_HEALTH:
+                row.problems.append(f"< {TARGET_SHARE_OF_HEALTH:.0%} of /health")
+        if row.http.errors:
+            row.problems.append(f"{row.http.errors} errors")
+        if row.connections == 8:
+            if row.http.rps < TARGET_RPS_AT_8.get(row.route, 0):
+                row.problems.append(f"< {TARGET_RPS_AT_8[row.route]} rps")
+            if row.http.p99_ms > TARGET_P99_MS_AT_8.get(row.route, float("inf")):
+                row.problems.append(f"p99 > {TARGET_P99_MS_AT_8[row.route]} ms")
+        else:
+            base = by_key.get((row.route, 8))
+            if base and row.http.rps < base.http.rps * (1 - NOISE):
+                row.problems.append("less than at 8 connections")
+
+
+def results_table(rows: list[Row], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("route", "conns", "rps", "p50 ms", "p99 ms", "errors", "% of /health", "pgbench tps",
+                   "pgbench p50", "pgbench p99", "load avg", "targets"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("route", "targets") else "right")
+    for row in rows:
+        pg = row.pgbench
+        table.add_row(
+            row.route,
+            str(row.connections),
+            f"{row.http.rps:,.0f}",
+            f"{row.http.p50_ms:.1f}",
+            f"{row.http.p99_ms:.1f}",
+            str(row.http.errors),
+            "-" if row.share_of_health is None else f"{row.share_of_health:.0%}",
+            "-" if pg is None else f"{pg.rps:,.0f}",
+            "-" if pg is None else f"{pg.p50_ms:.2f}",
+            "-" if pg is None else f"{pg.p99_ms:.2f}",
+            " ".join(f"{value:.2f}" for value in row.load_average),
+            "ok" if not row.problems else "[red]" + "; ".join(row.problems) + "[/red]",
+        )
+    return table
+
+
+@app.command()
+def main(
+    seconds: Annotated[int, typer.Option(help="Seconds per measurement.")] = 10,
+    connections: Annotated[str, typer.Option(help="Connection counts, comma-separated.")] = "8,32,64",
+    routes: Annotated[str, typer.Option(help="Routes to measure, comma-separated (health is always measured).")] = (
+        "customers,customer,funnel,sales"
+    ),
+    workers: Annotated[int | None, typer.Option(help="uvicorn workers [default: vCPUs x workers_per_vcpu].")] = None,
+    api_dir: Annotated[Path, typer.Option(help="Folder holding the northwind_analytics package to serve.")] = (
+        REPO_ROOT / "api"
+    ),
+    loop: Annotated[str, typer.Option(help="uvicorn's event loop (the instances run uvloop).")] = "uvloop",
+    with_pgbench: Annotated[bool, typer.Option(help="Run pgbench beside each route.")] = True,
+    reload: Annotated[bool, typer.Option(help="Load the serving tables again even when present.")] = False,
+    work_dir: Annotated[Path, typer.Option(help="PostgreSQL data, lake and logs.")] = DEFAULT_LOCAL_DIR / "bench-api",
+    results_dir: Annotated[Path, typer.Option(help="Where the JSON results go.")] = REPO_ROOT / "bench-results",
+) -> None:
+    """Measure every route at each connection count beside pgbench and /health."""
+    console = Console(width=None if sys.stdout.isatty() else 170)
+    counts = [int(part) for part in connections.split(",") if part.strip()]
+    if not counts or min(counts) < 1 or seconds < 1:
+        console.print("[red]error:[/red] --connections needs positive counts and --seconds at least 1")
+        raise typer.Exit(2)
+    runtime = load_environment("dev").analytics_api
+    workers = workers or (os.cpu_count() or 1) * runtime.workers_per_vcpu
+    work_dir.mkdir(parents=True, exist_ok=True)
+    wrk_script = work_dir / "summary.lua"
+    wrk_script.write_text(WRK_SUMMARY)
+    self_signed_certificate(work_dir / "tls")
+    started = datetime.now(UTC)
+    rows: list[Row] = []
+    with LocalPostgres(work_dir / "postgres") as database, LocalIdentityProvider() as issuer:
+        load_serving_tables(work_dir, database, console, reload)
+        with psycopg.connect(database.conninfo(), autocommit=True) as connection:
+            customer_id = connection.execute(
+                "SELECT customer_id FROM serving.customer_lifetime_value ORDER BY lifetime_revenue DESC LIMIT 1"
+            ).fetchone()[0]
+            selected = [r for r in bench_routes(customer_id) if r.name == "health" or r.name in routes.split(",")]
+            port = free_loopback_port()
+            environment = {
+                **os.environ,
+                "PYTHONPATH": str(api_dir),
+                "NORTHWIND_DB_HOST": database.host,
+                "NORTHWIND_DB_PORT": str(database.port),
+                "NORTHWIND_DB_NAME": database.dbname,
+                "NORTHWIND_DB_USER": SERVICE_USER,
+                "NORTHWIND_DB_SSLMODE": "disable",
+                "NORTHWIND_DB_POOL_MIN_SIZE": str(runtime.db_pool_min_size),
+                "NORTHWIND_DB_POOL_MAX_SIZE": str(runtime.db_pool_max_size),
+                "NORTHWIND_DB_POOL_WAIT_SECONDS": str(runtime.db_pool_wait_seconds),
+                "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS": str(runtime.db_statement_timeout_seconds),
+                "NORTHWIND_AUTH_ISSUER": issuer.issuer,
+                "NORTHWIND_AUTH_AUDIENCE": issuer.audience,
+                "NORTHWIND_AUTH_JWKS_URL": issuer.jwks_url,
+            }
+            token = issuer.token([permission.value for permission in Permission], lifetime_seconds=3600)
+            command = uvicorn_command(port, workers, runtime.keep_alive_seconds, work_dir / "tls", loop=loop)
+            console.print(f"API: {api_dir}, {workers} worker(s), {loop}, port {port}; load {load_average()}")
+            with (work_dir / "api.log").open("w") as log:
+                server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
+                try:
+                    wait_until_serving(f"https://127.0.0.1:{port}/health", server)
+                    for route in selected:
+                        for count in counts:
+                            console.print(f"  {route.name} at {count} connections …")
+                            url = f"https://127.0.0.1:{port}{route.path}"
+                            http = wrk(url, count, seconds, token, wrk_script)
+                            reference = None
+                            if with_pgbench and route.query is not None:
+                                reference = pgbench(route.query, connection, count, seconds, work_dir)
+                            rows.append(Row(route.name, count, http, reference, load_average()))
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+    check_targets(rows)
+    title = f"Analytics API, {workers} worker(s), {loop}, {seconds} s per measurement, wrk -t2"
+    console.print(results_table(rows, title))
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"api-{started:%Y%m%dT%H%M%SZ}.json"
+    document = {
+        "started": started.isoformat(timespec="seconds"),
+        "api_dir": str(api_dir),
+        "workers": workers,
+        "loop": loop,
+        "seconds": seconds,
+        "cores": os.cpu_count(),
+        "rows": [asdict(row) for row in rows],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    missed = [row for row in rows if row.problems]
+    console.print(f"{len(rows) - len(missed)} of {len(rows)} measurements meet their targets; results in {path}")
+
+
+if __name__ == "__main__":
+    app()
