@@ -128,6 +128,7 @@ def uvicorn_command(
     tls_dir: Path,
     trusted_proxies: str = "127.0.0.1",
     loop: str = "uvloop",
+    http: str = "httptools",
 ) -> list[str]:
     """uvicorn with the instances' flags (``modules/compute/user_data.py``; a test keeps the two equal)."""
     return [
@@ -156,6 +157,8 @@ def uvicorn_command(
         "--no-access-log",
         "--loop",
         loop,
+        "--http",
+        http,
     ]
 
 
@@ -355,6 +358,7 @@ def main(
         REPO_ROOT / "api"
     ),
     loop: Annotated[str, typer.Option(help="uvicorn's event loop (the instances run uvloop).")] = "uvloop",
+    http: Annotated[str, typer.Option(help="uvicorn's HTTP parser (the instances run httptools).")] = "httptools",
     with_pgbench: Annotated[bool, typer.Option(help="Run pgbench beside each route.")] = True,
     reload: Annotated[bool, typer.Option(help="Load the serving tables again even when present.")] = False,
     work_dir: Annotated[Path, typer.Option(help="PostgreSQL data, lake and logs.")] = DEFAULT_LOCAL_DIR / "bench-api",
@@ -399,8 +403,8 @@ def main(
                 "NORTHWIND_AUTH_JWKS_URL": issuer.jwks_url,
             }
             token = issuer.token([permission.value for permission in Permission], lifetime_seconds=3600)
-            command = uvicorn_command(port, workers, runtime.keep_alive_seconds, work_dir / "tls", loop=loop)
-            console.print(f"API: {api_dir}, {workers} worker(s), {loop}, port {port}; load {load_average()}")
+            command = uvicorn_command(port, workers, runtime.keep_alive_seconds, work_dir / "tls", loop=loop, http=http)
+            console.print(f"API: {api_dir}, {workers} worker(s), {loop}, {http}, port {port}; load {load_average()}")
             with (work_dir / "api.log").open("w") as log:
                 server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
                 try:
@@ -418,7 +422,7 @@ def main(
                     server.terminate()
                     server.wait(timeout=30)
     check_targets(rows)
-    title = f"Analytics API, {workers} worker(s), {loop}, {seconds} s per measurement, wrk -t2"
+    title = f"Analytics API, {workers} worker(s), {loop}, {http}, {seconds} s per measurement, wrk -t2"
     console.print(results_table(rows, title))
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"api-{started:%Y%m%dT%H%M%SZ}.json"
@@ -427,6 +431,7 @@ def main(
         "api_dir": str(api_dir),
         "workers": workers,
         "loop": loop,
+        "http": http,
         "seconds": seconds,
         "cores": os.cpu_count(),
         "rows": [asdict(row) for row in rows],

@@ -69,7 +69,7 @@ class DateRange(BaseModel):
     end: date
 
 
-def date_range(
+async def date_range(
     start: Annotated[IsoDate, Query(description="First day, inclusive (YYYY-MM-DD)")],
     end: Annotated[
         RangeEnd,

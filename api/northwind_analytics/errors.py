@@ -119,8 +119,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, f"invalid parameters: {named}; see errors", errors=problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(error.status_code, str(error.detail), getattr(error, "headers", None))
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = {
+            404: f"no route {request.url.path}; the routes are in /openapi.json",
+            405: f"{request.method} is not allowed here; the API only reads (GET)",
+        }.get(error.status_code, str(error.detail))
+        return problem_response(error.status_code, detail, getattr(error, "headers", None))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

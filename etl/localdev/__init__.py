@@ -1,1 +1,2 @@
-"""Local stand-ins for the AWS services the pipeline uses: a throwaway PostgreSQL and the catalog API."""
+"""Local stand-ins for what runs outside this machine: a throwaway PostgreSQL, the catalog API and an OpenID
+Connect issuer for the analytics API."""

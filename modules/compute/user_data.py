@@ -80,6 +80,8 @@ def uvicorn_options(runtime: ServiceRuntime, tls_dir: str) -> list[str]:
         "--no-access-log",
         "--loop",
         "uvloop",
+        "--http",
+        "httptools",
     ]
 
 

@@ -145,11 +145,12 @@ def test_instances_carry_the_mandatory_tags(stack):
     assert all(tags[key]["propagate_at_launch"] for key in ("environment", "owner", "cost-center"))
 
 
-def test_the_instance_role_reads_only_its_release_and_logs_in_to_one_database_user(stack):
+def test_the_instance_role_reads_only_its_release_and_logs_in_to_one_database_user(stack, environments):
+    version = _env(stack, environments).compute.service_version
     policies = {p["name"]: json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
     statements = {s["Sid"]: s for s in policies["analytics-instances-serving"]["Statement"]}
     assert statements["ReadRelease"]["Resource"][0].endswith(
-        f"/services/northwind-analytics/0.1.0/{service_wheelhouse_hash()}/*"
+        f"/services/northwind-analytics/{version}/{service_wheelhouse_hash()}/*"
     )
     assert statements["ConnectToServingDatabaseWithIamToken"]["Resource"][0].endswith("/analytics_service")
 
@@ -336,5 +337,5 @@ def test_the_api_benchmark_runs_uvicorn_with_the_instances_options():
         "--port",
         *(o for o in instances if o.startswith("--")),
     ]
-    for name in ("--timeout-keep-alive", "--timeout-graceful-shutdown", "--loop"):
+    for name in ("--timeout-keep-alive", "--timeout-graceful-shutdown", "--loop", "--http"):
         assert bench[bench.index(name) + 1] == instances[instances.index(name) + 1]

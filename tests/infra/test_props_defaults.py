@@ -51,7 +51,7 @@ def documented_defaults(cls) -> dict[str, str]:
 
 
 def _matches(cls, documented: str, default: object) -> bool:
-    token = documented.split("``")[1] if documented.startswith("``") else re.split(r"[ .,(]", documented)[0]
+    token = documented.split("``")[1] if documented.startswith("``") else re.split(r"[ ,(]|\.(?!\d)", documented)[0]
     module = sys.modules[cls.__module__]
     if hasattr(module, token) and documented.startswith("``"):
         return getattr(module, token) == default
