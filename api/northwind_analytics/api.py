@@ -119,6 +119,8 @@ def create_app(settings: ServiceSettings, sign_token=None) -> FastAPI:
         version=__version__,
         description=__doc__,
         lifespan=lifespan,
+        # The request limits answer before routing, on every route.
+        responses=error_responses(413, 414, 431),
         # Served below, to authenticated callers only.
         openapi_url=None,
         docs_url=None,

@@ -83,7 +83,10 @@ _DESCRIPTIONS = {
     401: "No bearer token, or one that is expired, signed by an unknown key, or for another issuer or audience.",
     403: "The token is valid but lacks the scope this route requires.",
     404: "Nothing with that key.",
+    413: "The request has a body; the API takes parameters in the query string only.",
+    414: "The request target (path and query) is longer than 2048 bytes.",
     422: "A parameter is missing, malformed or out of its documented range; `errors` names each.",
+    431: "The request headers exceed 8192 bytes.",
     503: "The serving database is unavailable or every connection is busy; retry after `Retry-After` seconds.",
 }
 _HEADERS = {

@@ -51,8 +51,14 @@ def live_api(contract_database, identity_provider) -> Iterator[tuple[str, dict[s
 # Schema-valid requests may still be a 400 where the document says so: a range that ends before it starts or
 # spans more than ten years, a cursor the API did not issue (constraints across parameters, or on an opaque
 # value, that JSON Schema cannot express).
+# Invalid requests may also be refused by the request limits (a target over 2 KiB), before any validation.
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
-    {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}}}
+    {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]},
+            "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "414", "422", "431"]},
+        }
+    }
 )
 # The document the app serves; building the app opens nothing (its pool opens when it starts).
 schema = schemathesis.openapi.from_dict(
