@@ -8,6 +8,7 @@ bounded by ``limit``, and every error is the one ``Problem`` model.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -296,7 +297,20 @@ def create_app(settings: ServiceSettings, sign_token=None) -> FastAPI:
     return app
 
 
+def configure_logging() -> None:
+    """The service's lines with time and level on standard error (the unit appends it to the service log)."""
+    service = logging.getLogger("northwind_analytics")
+    if not service.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        service.addHandler(handler)
+        service.setLevel(logging.INFO)
+    # The pool retries in the background and logs each attempt; an outage is logged once, by the database module.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+
+
 def _app_from_environment() -> FastAPI:
+    configure_logging()
     settings = ServiceSettings.from_environment()
     return create_app(settings, sign_token=rds_token_signer(settings) if settings.db_iam_auth else None)
 

@@ -21,7 +21,7 @@ import jwt
 from fastapi import Depends
 from fastapi.security import OpenIdConnect, SecurityScopes
 
-from northwind_analytics.errors import Forbidden, Unauthenticated
+from northwind_analytics.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from northwind_analytics.settings import ServiceSettings
 
 log = logging.getLogger("northwind_analytics.auth")
@@ -79,11 +79,17 @@ class SigningKeys:
         return age > self._refresh_seconds or (kid not in self._keys and age > self._min_refetch_seconds)
 
     async def key(self, kid: str) -> jwt.PyJWK | None:
-        """The key with id ``kid``, or None when the provider publishes no such key."""
+        """The key with id ``kid``, or None when the provider publishes no such key; 503 while no key could be
+        fetched at all (the provider unreachable since start: no token can be judged, none is refused)."""
         if self._stale(kid):
             async with self._lock:
                 if self._stale(kid):
                     await self._refresh()
+        if not self._keys and self._failing:
+            raise ServiceUnavailable(
+                "the identity provider's keys cannot be fetched, so no token can be verified; retry shortly",
+                {"Retry-After": str(int(self._min_refetch_seconds))},
+            )
         return self._keys.get(kid)
 
     async def _refresh(self) -> None:

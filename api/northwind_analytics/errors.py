@@ -87,7 +87,8 @@ _DESCRIPTIONS = {
     414: "The request target (path and query) is longer than 2048 bytes.",
     422: "A parameter is missing, malformed or out of its documented range; `errors` names each.",
     431: "The request headers exceed 8192 bytes.",
-    503: "The serving database is unavailable or every connection is busy; retry after `Retry-After` seconds.",
+    503: "The serving database is unavailable, every connection is busy, or the identity provider's keys cannot be "
+    "fetched; retry after `Retry-After` seconds.",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750)", "schema": {"type": "string"}}},

@@ -11,6 +11,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from northwind_analytics.auth import Permission, SigningKeys, permissions_of
+from northwind_analytics.errors import ServiceUnavailable
 
 from etl.localdev.identity_provider import LocalIdentityProvider, new_signing_key
 from tests.api.conftest import ALL_SCOPES
@@ -163,3 +164,12 @@ async def test_known_keys_stay_in_use_while_the_provider_is_down_and_the_outage_
     assert [r.message for r in caplog.records].count(
         next(r.message for r in caplog.records if "could not be fetched" in r.message)
     ) == 1
+
+
+@pytest.mark.anyio
+async def test_while_no_key_could_ever_be_fetched_tokens_are_answered_503_not_refused():
+    with LocalIdentityProvider() as provider:
+        url = provider.jwks_url
+    keys = SigningKeys(url, timeout_seconds=1)
+    with pytest.raises(ServiceUnavailable, match="cannot be fetched"):
+        await keys.key("any")
