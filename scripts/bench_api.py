@@ -238,9 +238,12 @@ def pgbench(query: queries.Query, database: psycopg.Connection, connections: int
     )
     tps = float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    # pgbench's per-transaction times come from a clock it reads once per loop, too coarse for a median of
+    # sub-millisecond queries: its own average stands in for p50; the tail (p99) is read from the log.
+    average = float(re.search(r"latency average = ([\d.]+) ms", result.stdout).group(1))
     return Figures(
         rps=tps,
-        p50_ms=_percentile(latencies, 50) / 1000,
+        p50_ms=average,
         p99_ms=_percentile(latencies, 99) / 1000,
         errors=int(failed.group(1)) if failed else 0,
     )
@@ -325,7 +328,7 @@ def check_targets(rows: list[Row]) -> None:
 def results_table(rows: list[Row], title: str) -> Table:
     table = Table(title=title)
     for column in ("route", "conns", "rps", "p50 ms", "p99 ms", "errors", "% of /health", "pgbench tps",
-                   "pgbench p50", "pgbench p99", "load avg", "targets"):  # fmt: skip
+                   "pgbench avg", "pgbench p99", "load avg", "targets"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("route", "targets") else "right")
     for row in rows:
         pg = row.pgbench
@@ -413,11 +416,11 @@ def main(
                         for count in counts:
                             console.print(f"  {route.name} at {count} connections …")
                             url = f"https://127.0.0.1:{port}{route.path}"
-                            http = wrk(url, count, seconds, token, wrk_script)
+                            served = wrk(url, count, seconds, token, wrk_script)
                             reference = None
                             if with_pgbench and route.query is not None:
                                 reference = pgbench(route.query, connection, count, seconds, work_dir)
-                            rows.append(Row(route.name, count, http, reference, load_average()))
+                            rows.append(Row(route.name, count, served, reference, load_average()))
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
