@@ -22,6 +22,9 @@ ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 # One Glue job per entry script (modules/processing); sizes may name only these.
 JOB_SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "etl" / "jobs"
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+DOMAIN_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
 class Tier(StrEnum):
@@ -81,8 +84,9 @@ class Network(_Section):
 class Compute(_Section):
     """The analytics service's EC2 Auto Scaling tier behind an internet-facing load balancer.
 
-    ``certificate_arn`` is the ACM certificate of the service's public name, issued and validated outside this
-    stack (docs/adr/0022-compute-tier-behind-an-https-load-balancer.md). ``service_package``,
+    ``certificate_domain`` is the service's public name; its ACM certificate is issued and validated outside this
+    stack and looked up by that name, so a plan fails early when it is missing
+    (docs/adr/0022-compute-tier-behind-an-https-load-balancer.md). ``service_package``,
     ``service_version`` and ``service_app`` say what the instances install from the artifacts wheelhouse and
     run; changing the version rolls the fleet through an instance refresh.
     """
@@ -93,7 +97,7 @@ class Compute(_Section):
     target_cpu_percent: Annotated[int, Field(ge=10, le=90)] = 60
     health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]*$")] = "/health"
     service_port: Annotated[int, Field(ge=1024, le=65535)] = 8080
-    certificate_arn: Annotated[str, Field(pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")]
+    certificate_domain: Annotated[str, Field(max_length=253, pattern=DOMAIN_NAME.pattern)]
     load_balancer_deletion_protection: bool = False
     # The WAF blocks a client IP sending more requests than this in any 5 minutes.
     requests_per_ip_per_5_minutes: Annotated[int, Field(ge=10)] = 2000
@@ -207,8 +211,30 @@ class Backup(_Section):
     monthly_retention_days: Annotated[int, Field(ge=30)] = 90
 
 
+class SubscriptionProtocol(StrEnum):
+    """How the alert topic delivers to a subscriber (SNS protocols a person or a pager receives)."""
+
+    EMAIL = "email"
+    HTTPS = "https"
+
+
+class AlertSubscription(_Section):
+    """One receiver of the environment's alert topic (a team mailbox, an on-call pager's HTTPS endpoint)."""
+
+    protocol: SubscriptionProtocol
+    endpoint: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _endpoint_matches_protocol(self) -> AlertSubscription:
+        if self.protocol is SubscriptionProtocol.EMAIL and not EMAIL.match(self.endpoint):
+            raise ValueError(f"{self.endpoint!r} is not an e-mail address")
+        if self.protocol is SubscriptionProtocol.HTTPS and not self.endpoint.startswith("https://"):
+            raise ValueError(f"{self.endpoint!r} is not an https:// URL")
+        return self
+
+
 class Alarms(_Section):
-    """Alarm thresholds; the alarms themselves are the same in every environment."""
+    """Alarm thresholds and the alert topic's subscribers; the alarms themselves are the same everywhere."""
 
     rds_cpu_percent: Annotated[int, Field(ge=1, le=100)] = 80
     rds_free_storage_gib: Annotated[int, Field(ge=1)] = 5
@@ -218,7 +244,40 @@ class Alarms(_Section):
     alb_unhealthy_targets: Annotated[int, Field(ge=1)] = 1
     # Consecutive 5-minute periods a metric must breach before an alarm fires.
     evaluation_periods: Annotated[int, Field(ge=1, le=12)] = 2
-    alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
+    # Where the alert topic delivers: alarms, findings and the delivery approvals. At least one, in every
+    # environment, so nothing published to the topic reaches nobody.
+    subscriptions: Annotated[tuple[AlertSubscription, ...], Field(min_length=1)]
+
+
+class AccountBaseline(_Section):
+    """What the account bootstrap (``make account-bootstrap``) creates once per account, before any stack:
+    the workforce identity provider persona roles trust, the break-glass role, and the permissions boundary
+    every role of the stacks carries (docs/adr/0075-account-bootstrap-outside-the-stacks.md)."""
+
+    saml_provider_name: Annotated[str, Field(pattern=r"^[\w._-]{1,128}$")] = "northwind-workforce"
+    break_glass_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-break-glass"
+    permissions_boundary_name: Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,128}$")] = "northwind-workload-boundary"
+
+
+class DetectiveControlsMode(StrEnum):
+    """Where the account-level detective controls are switched on.
+
+    ``account``: this stack enables CloudTrail, Security Hub, GuardDuty and IAM Access Analyzer in its own
+    account. ``organization``: a security account enables them for every member account as delegated
+    administrator; this stack keeps only what is its own
+    (docs/adr/0078-detective-controls-per-account-or-organization.md).
+    """
+
+    ACCOUNT = "account"
+    ORGANIZATION = "organization"
+
+
+class DetectiveControls(_Section):
+    """CloudTrail, AWS Config, Security Hub, GuardDuty and IAM Access Analyzer, and where findings go."""
+
+    mode: DetectiveControlsMode = DetectiveControlsMode.ACCOUNT
+    # How long the audit bucket keeps CloudTrail logs and Config history (S3 lifecycle).
+    audit_retention_days: Annotated[int, Field(ge=365)] = 731
 
 
 class Delivery(_Section):
@@ -288,7 +347,7 @@ class EnvironmentConfig(_Section):
     tier: Tier
     account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
     region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
-    deploy_role_name: Annotated[str, Field(pattern=r"^[\w+=,.@-]{1,64}$")] = "northwind-terraform-deploy"
+    deploy_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-terraform-deploy"
     log_retention_days: int = 30
     allow_data_destruction: bool = False
     tags: Tags
@@ -299,15 +358,32 @@ class EnvironmentConfig(_Section):
     database: Database = Database()
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()
-    alarms: Alarms = Alarms()
+    alarms: Alarms
     delivery: Delivery = Delivery()
     ad_hoc_queries: AdHocQueries = AdHocQueries()
     processing: Processing = Processing()
+    account: AccountBaseline = AccountBaseline()
+    detective_controls: DetectiveControls = DetectiveControls()
 
     @property
     def deploy_role_arn(self) -> str:
         """The role Terraform assumes in this environment's account."""
         return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+
+    @property
+    def break_glass_role_arn(self) -> str:
+        """The account bootstrap's break-glass role (MFA only): key administration and repair when all else fails."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.account.break_glass_role_name}"
+
+    @property
+    def permissions_boundary_arn(self) -> str:
+        """The managed policy every role the stack creates carries as its permissions boundary."""
+        return f"arn:aws:iam::{self.account_id}:policy/{self.account.permissions_boundary_name}"
+
+    @property
+    def saml_provider_arn(self) -> str:
+        """The workforce SAML identity provider the persona roles trust."""
+        return f"arn:aws:iam::{self.account_id}:saml-provider/{self.account.saml_provider_name}"
 
     @property
     def state_kms_key_arn(self) -> str:

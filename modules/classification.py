@@ -68,3 +68,17 @@ def contract_datasets() -> tuple[str, ...]:
     from etl.contracts import all_contracts
 
     return tuple(all_contracts())
+
+
+def pii_free_datasets() -> tuple[str, ...]:
+    """Datasets whose curated data holds no PII: not classified confidential-PII and no field marked PII in the
+    contract (pseudonymized fields are still personal data). Only these may be read by S3 prefix, where nothing
+    filters columns."""
+    from etl.contracts import all_contracts, load_contract
+
+    return tuple(
+        dataset
+        for dataset in all_contracts()
+        if (contract := load_contract(dataset)).classification.value != Classification.CONFIDENTIAL_PII.value
+        and not contract.pii_fields
+    )

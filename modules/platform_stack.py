@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack, Token
+from cdktf import Aspects, S3Backend, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.data_aws_iam_policy import DataAwsIamPolicy
+from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
+from cdktf_cdktf_provider_aws.data_aws_iam_saml_provider import DataAwsIamSamlProvider
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -20,7 +23,7 @@ from etl.serve.connection import SERVING_LOAD_ROLE
 from modules.artifacts import service_wheelhouse_hash
 from modules.backup import Backup, BackupProps
 from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name, dataset_tables
-from modules.classification import OPERATIONAL, contract_datasets, store_classification
+from modules.classification import OPERATIONAL, contract_datasets, pii_free_datasets, store_classification
 from modules.compute import (
     ComputeProps,
     ComputeTier,
@@ -29,17 +32,25 @@ from modules.compute import (
     ServiceRelease,
     ServiceRuntime,
     WebFirewall,
+    analytics_group_name,
     service_statements,
 )
 from modules.database import DatabaseNetwork, DatabaseProps, ServingDatabase
 from modules.delivery import DeliveryPipeline, DeliveryProps, StateLocation, build_role_statements
+from modules.detection import ControlScope, DetectionProps, DetectiveControls
 from modules.encryption import Encryption, EncryptionProps
 from modules.governance import Governance, GovernanceProps, default_grants
-from modules.identity import Identity, IdentityProps, Persona, ServiceRole
+from modules.identity import Identity, IdentityProps, PermissionsBoundary, Persona, ServiceRole
 from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention, lake_bucket_name
 from modules.naming import PROJECT, name_prefix
 from modules.network import NatMode, Network, NetworkProps
-from modules.observability import AlarmThresholds, MonitoredResources, Observability, ObservabilityProps
+from modules.observability import (
+    AlarmThresholds,
+    AlertSubscriber,
+    MonitoredResources,
+    Observability,
+    ObservabilityProps,
+)
 from modules.platform_secrets import CATALOG_TOKEN, PLATFORM_SECRETS, PSEUDONYM_KEY, RAPIDAPI_KEY
 from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
@@ -53,6 +64,8 @@ SERVED_DATASETS = ("orders", "order_lines", "customers", "products", "clickstrea
 # Key prefix of the load balancer's access logs in the access-log bucket.
 ACCESS_LOGS_PREFIX = "alb"
 GIB = 1024**3
+# AWS Config records and delivers as its service-linked role, which the account bootstrap ensures.
+CONFIG_SERVICE_LINKED_ROLE = "AWSServiceRoleForConfig"
 
 
 def mandatory_tags(env: EnvironmentConfig) -> dict[str, str]:
@@ -73,6 +86,7 @@ def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: 
         account_id=env.account_id,
         region=env.region,
         key_admin_role_arns=(env.deploy_role_arn,),
+        break_glass_role_arn=env.break_glass_role_arn,
         logs_kms_key_arn=logs_kms_key_arn,
         log_retention_days=env.log_retention_days,
         thresholds=AlarmThresholds(
@@ -83,7 +97,7 @@ def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: 
             alb_unhealthy_targets=alarms.alb_unhealthy_targets,
             evaluation_periods=alarms.evaluation_periods,
         ),
-        alert_email=alarms.alert_email,
+        subscribers=tuple(AlertSubscriber(s.protocol.value, s.endpoint) for s in alarms.subscriptions),
     )
 
 
@@ -118,6 +132,7 @@ class EnvironmentStack(TerraformStack):
             assume_role=[AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=f"{prefix}-cdktf")],
             default_tags=[AwsProviderDefaultTags(tags=mandatory_tags(env))],
         )
+        self._require_account_baseline(env)
 
         self.encryption = Encryption(
             self,
@@ -127,6 +142,7 @@ class EnvironmentStack(TerraformStack):
                 account_id=env.account_id,
                 region=env.region,
                 key_admin_role_arns=(env.deploy_role_arn,),
+                break_glass_role_arn=env.break_glass_role_arn,
             ),
         )
         self.network = Network(
@@ -134,6 +150,7 @@ class EnvironmentStack(TerraformStack):
             "network",
             NetworkProps(
                 name_prefix=prefix,
+                account_id=env.account_id,
                 region=env.region,
                 vpc_cidr=env.network.vpc_cidr,
                 availability_zones=tuple(f"{env.region}{s}" for s in AZ_SUFFIXES[: env.network.az_count]),
@@ -150,6 +167,17 @@ class EnvironmentStack(TerraformStack):
         self._build_processing(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_delivery(env, prefix)
+        self._build_detection(env, prefix)
+
+    def _require_account_baseline(self, env: EnvironmentConfig) -> None:
+        """What the account bootstrap created, looked up so a plan in an account without it fails early, naming
+        it, rather than an apply failing half-way (IAM refuses a trust on a missing identity provider and a role
+        with a missing boundary). Every role of the stack carries the boundary: ``self.permissions_boundary``,
+        ``self.saml_provider``, ``self.config_service_role``."""
+        self.saml_provider = DataAwsIamSamlProvider(self, "workforce-identity-provider", arn=env.saml_provider_arn)
+        self.permissions_boundary = DataAwsIamPolicy(self, "permissions-boundary", arn=env.permissions_boundary_arn)
+        self.config_service_role = DataAwsIamRole(self, "config-service-role", name=CONFIG_SERVICE_LINKED_ROLE)
+        Aspects.of(self).add(PermissionsBoundary(self.permissions_boundary.arn))
 
     def _build_storage_and_governance(self, env: EnvironmentConfig, prefix: str) -> None:
         """The lake, catalog, Lake Formation and IAM roles: ``self.lake``, ``self.identity``,
@@ -174,7 +202,11 @@ class EnvironmentStack(TerraformStack):
                     access_log_expiry_days=lake.access_log_expiry_days,
                     query_results_expiry_days=env.ad_hoc_queries.results_expiry_days,
                 ),
-                replication=LakeReplication(region=lake.replica_region, key_admin_role_arns=(env.deploy_role_arn,))
+                replication=LakeReplication(
+                    region=lake.replica_region,
+                    key_admin_role_arns=(env.deploy_role_arn,),
+                    break_glass_role_arn=env.break_glass_role_arn,
+                )
                 if lake.replicate_critical_zones
                 else None,
                 force_destroy_requested=True,
@@ -194,6 +226,9 @@ class EnvironmentStack(TerraformStack):
                 secrets_kms_key_arn=self.encryption.key_arn("secrets"),
                 zone_database_names={zone: database_name(prefix, zone) for zone in ZONES},
                 deploy_role_arn=env.deploy_role_arn,
+                saml_provider_arn=self.saml_provider.arn,
+                session_instance_group=analytics_group_name(prefix),
+                instance_readable_datasets=pii_free_datasets(),
             ),
         )
         self.governance = Governance(
@@ -299,6 +334,8 @@ class EnvironmentStack(TerraformStack):
         database = env.database
         return DatabaseProps(
             name_prefix=prefix,
+            account_id=env.account_id,
+            region=env.region,
             network=DatabaseNetwork(
                 vpc_id=self.network.vpc.id,
                 data_subnet_ids=tuple(subnet.id for subnet in self.network.data_subnets),
@@ -341,13 +378,23 @@ class EnvironmentStack(TerraformStack):
             self.database.master_user_secret_arn,
             self.encryption.key_arn("secrets"),
         )
+        # ELB delivers as its regional account in regions older than August 2022 (this one) and as its log
+        # delivery service elsewhere; only the service sends a source account, and the key path names ours.
+        log_path = f"{ACCESS_LOGS_PREFIX}/AWSLogs/{env.account_id}"
         self.lake.access_logs.grant_log_delivery(
-            "AllowLoadBalancerAccessLogs",
+            "AllowLoadBalancerAccessLogsFromTheRegionsElbAccount",
+            {"AWS": DataAwsElbServiceAccount(self, "elb-service-account").arn},
+            log_path,
+        )
+        self.lake.access_logs.grant_log_delivery(
+            "AllowLoadBalancerLogDeliveryService",
+            {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            log_path,
             {
-                "AWS": DataAwsElbServiceAccount(self, "elb-service-account").arn,
-                "Service": "logdelivery.elasticloadbalancing.amazonaws.com",
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:aws:elasticloadbalancing:{env.region}:{env.account_id}:loadbalancer/*"
+                }
             },
-            f"{ACCESS_LOGS_PREFIX}/AWSLogs/{env.account_id}",
         )
 
     def _build_secrets(self, env: EnvironmentConfig, prefix: str) -> None:
@@ -436,6 +483,8 @@ class EnvironmentStack(TerraformStack):
                 ),
                 orchestration_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_ORCHESTRATION),
                 scheduler_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_SCHEDULER),
+                orchestration_role_after=tuple(self.identity.policies[ServiceRole.PIPELINE_ORCHESTRATION]),
+                alert_topic_after=(self.observability.topic_policy,),
                 alert_topic_arn=self.observability.topic.arn,
                 metrics_namespace=self.identity.props.pipeline_metrics_namespace,
             ),
@@ -468,9 +517,10 @@ class EnvironmentStack(TerraformStack):
             target_cpu_percent=compute.target_cpu_percent,
             service_port=compute.service_port,
             health_check_path=compute.health_check_path,
-            certificate_arn=compute.certificate_arn,
+            certificate_domain=compute.certificate_domain,
             access_logs_bucket=self.lake.access_logs_bucket_name,
             access_logs_prefix=ACCESS_LOGS_PREFIX,
+            access_logs_after=self.lake.access_logs.delivery_ready,
             load_balancer_deletion_protection=compute.load_balancer_deletion_protection,
             load_balancer_idle_timeout_seconds=compute.load_balancer_idle_timeout_seconds,
             ebs_kms_key_arn=self.encryption.key_arn("ebs"),
@@ -510,6 +560,8 @@ class EnvironmentStack(TerraformStack):
             "backup",
             BackupProps(
                 name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
                 kms_key_arn=self.encryption.key_arn("backup"),
                 classification=store_classification(contract_datasets()),
                 daily_retention_days=env.backup.daily_retention_days,
@@ -525,6 +577,7 @@ class EnvironmentStack(TerraformStack):
         delivery = env.delivery
         props = DeliveryProps(
             name_prefix=prefix,
+            account_id=env.account_id,
             region=env.region,
             environment_name=env.name,
             stack_name=env.stack_name,
@@ -552,4 +605,29 @@ class EnvironmentStack(TerraformStack):
         self.delivery = DeliveryPipeline(self, "delivery", props)
         self.identity.add_policy(
             ServiceRole.DELIVERY_PIPELINE, "delivery", build_role_statements(props, self.delivery.connection.arn)
+        )
+
+    def _build_detection(self, env: EnvironmentConfig, prefix: str) -> None:
+        """CloudTrail, AWS Config, Security Hub, GuardDuty, Access Analyzer and their alerts: ``self.detection``."""
+        self.detection = DetectiveControls(
+            self,
+            "detection",
+            DetectionProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                scope=ControlScope(env.detective_controls.mode.value),
+                key_admin_role_arns=(env.deploy_role_arn,),
+                break_glass_role_arn=env.break_glass_role_arn,
+                config_role_arn=self.config_service_role.arn,
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                access_log_bucket=self.lake.access_logs,
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                alert_topic_arn=self.observability.topic.arn,
+                audit_retention_days=env.detective_controls.audit_retention_days,
+                noncurrent_version_expiry_days=env.data_lake.noncurrent_version_expiry_days,
+                alert_topic_after=(self.observability.topic_policy,),
+                force_destroy_requested=True,
+                allow_data_destruction=env.allow_data_destruction,
+            ),
         )

@@ -47,13 +47,37 @@ def policy_json(statements: Iterable[Statement]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [s.render() for s in statements]}, indent=None)
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy for a service principal such as ``glue.amazonaws.com``."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"},
-            ],
-        }
-    )
+# Service principals whose role assumption carries no aws:SourceAccount or aws:SourceArn, and why. Every other
+# service's trust names the account and the resources it acts for (the confused-deputy guard).
+TRUST_WITHOUT_SOURCE_CONTEXT: Mapping[str, str] = {
+    "ec2.amazonaws.com": (
+        "EC2 takes an instance role through the instance profile an instance is launched with; the request "
+        "carries no source account or ARN, and iam:PassRole on the profile's role (the deploy role's, scoped to "
+        "this environment's roles) is what decides who may hand the role to an instance."
+    ),
+}
+
+
+def assume_role_policy(service: str, *, source_account: str | None, source_arn: str | None = None) -> str:
+    """Trust policy for a service principal such as ``glue.amazonaws.com``, confined to ``source_account`` and,
+    when given, to resources matching ``source_arn`` (an ARN or ARN pattern).
+
+    Only a service listed in ``TRUST_WITHOUT_SOURCE_CONTEXT`` may be trusted without a source account.
+    """
+    if source_account is None and service not in TRUST_WITHOUT_SOURCE_CONTEXT:
+        raise ValueError(f"trust of {service}: name the source account (and ARN) the service acts for")
+    if source_account is not None and service in TRUST_WITHOUT_SOURCE_CONTEXT:
+        raise ValueError(f"trust of {service}: {TRUST_WITHOUT_SOURCE_CONTEXT[service]}")
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    conditions: dict[str, dict[str, str]] = {}
+    if source_account is not None:
+        conditions["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    if conditions:
+        statement["Condition"] = conditions
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -150,12 +150,26 @@ def alarm_rows(config: dict) -> list[AlarmRow]:
             rows.append(
                 AlarmRow(
                     name=rule["name"],
-                    metric=f"EventBridge {pattern['source'][0]} '{pattern['detail-type'][0]}'",
-                    threshold=f"any state in {'/'.join(pattern['detail'].get('state') or pattern['detail']['status'])}",
+                    metric=f"EventBridge {'/'.join(pattern['source'])} '{pattern['detail-type'][0]}'",
+                    threshold=_matching(pattern.get("detail", {})),
                     action=_action(config, [target["arn"]]),
                 )
             )
     return rows
+
+
+def _matching(detail: dict, path: str = "") -> str:
+    """An event pattern's ``detail`` as one line: ``state in FAILED/TIMEOUT/ERROR; severity >= 7``."""
+    parts = []
+    for key, value in detail.items():
+        where = f"{path}{key}"
+        if isinstance(value, dict):
+            parts.append(_matching(value, f"{where}."))
+        elif all(isinstance(v, str | int | float) for v in value):
+            parts.append(f"{where} in {'/'.join(map(str, value))}")
+        else:
+            parts.append(f"{where} {' '.join(json.dumps(v, separators=(',', ':')) for v in value)}")
+    return "; ".join(parts)
 
 
 def _yes(value: bool) -> str:

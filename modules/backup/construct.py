@@ -63,7 +63,11 @@ class Backup(Construct):
             self,
             "role",
             name=resource_name(props.name_prefix, "backup", max_length=64),
-            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                "backup.amazonaws.com",
+                source_account=props.account_id,
+                source_arn=f"arn:aws:backup:{props.region}:{props.account_id}:*",
+            ),
         )
         for index, policy_arn in enumerate(BACKUP_SERVICE_POLICIES):
             IamRolePolicyAttachment(self, f"role-policy-{index}", role=role.name, policy_arn=policy_arn)

@@ -17,6 +17,8 @@ class BackupProps:
 
     Attributes:
         name_prefix: ``northwind-<env>``; the vault is ``<prefix>-backups``, the plan ``<prefix>-daily-monthly``.
+        account_id: the environment's account (the backup role trusts AWS Backup only for it).
+        region: the vault's region.
         kms_key_arn: the key of the vault's recovery points.
         classification: ``data-classification`` of the vault: the most sensitive of what it protects.
         daily_retention_days: how long daily recovery points are kept.
@@ -28,6 +30,8 @@ class BackupProps:
     """
 
     name_prefix: str
+    account_id: str
+    region: str
     kms_key_arn: str
     classification: Classification
     daily_retention_days: int

@@ -3,7 +3,14 @@
 from modules.compute.access import service_statements
 from modules.compute.construct import ComputeTier
 from modules.compute.firewall import FirewallProps, WebFirewall
-from modules.compute.props import TLS_POLICY, ComputeProps, DatabaseEndpoint, ServiceRelease, ServiceRuntime
+from modules.compute.props import (
+    TLS_POLICY,
+    ComputeProps,
+    DatabaseEndpoint,
+    ServiceRelease,
+    ServiceRuntime,
+    analytics_group_name,
+)
 from modules.compute.user_data import BootSpec, render_user_data, uvicorn_options
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "ServiceRelease",
     "ServiceRuntime",
     "WebFirewall",
+    "analytics_group_name",
     "render_user_data",
     "service_statements",
     "uvicorn_options",

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.autoscaling_policy import (
     AutoscalingPolicyTargetTrackingConfiguration,
     AutoscalingPolicyTargetTrackingConfigurationPredefinedMetricSpecification,
 )
+from cdktf_cdktf_provider_aws.data_aws_acm_certificate import DataAwsAcmCertificate
 from cdktf_cdktf_provider_aws.iam_service_linked_role import IamServiceLinkedRole
 from cdktf_cdktf_provider_aws.kms_grant import KmsGrant
 from cdktf_cdktf_provider_aws.launch_template import (
@@ -197,6 +198,11 @@ class ComputeTier(Construct):
             idle_timeout=props.load_balancer_idle_timeout_seconds,
             enable_deletion_protection=props.load_balancer_deletion_protection,
             access_logs=LbAccessLogs(bucket=props.access_logs_bucket, prefix=props.access_logs_prefix, enabled=True),
+            depends_on=list(props.access_logs_after) or None,
+        )
+        # The newest issued certificate for the service's name; none found fails the plan, naming the domain.
+        self.certificate = DataAwsAcmCertificate(
+            self, "certificate", domain=props.certificate_domain, statuses=["ISSUED"], most_recent=True
         )
         self.https_listener = LbListener(
             self,
@@ -205,7 +211,7 @@ class ComputeTier(Construct):
             port=443,
             protocol="HTTPS",
             ssl_policy=TLS_POLICY,
-            certificate_arn=props.certificate_arn,
+            certificate_arn=self.certificate.arn,
             default_action=[LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)],
         )
         LbListener(

@@ -6,11 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cdktf import ITerraformDependable
+
 from modules.artifacts import wheelhouse_prefix
 
 # TLS 1.3 and 1.2 only, forward-secret ciphers (AWS's recommended policy for new listeners).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-_CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_DOMAIN_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _ASGI_APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -147,7 +149,8 @@ class ComputeProps:
         target_cpu_percent: average CPU the target-tracking policy holds the group at.
         service_port: port the service listens on (TLS) on each instance.
         health_check_path: the service's health endpoint, probed by the load balancer.
-        certificate_arn: ACM certificate of the HTTPS listener (issued outside the stack).
+        certificate_domain: the service's public name; the HTTPS listener uses the newest issued ACM certificate
+            for it, looked up at plan time (issued outside the stack, so a missing one fails the plan by name).
         access_logs_bucket: bucket receiving the load balancer's access logs.
         load_balancer_deletion_protection: refuse deletion of the load balancer.
         ebs_kms_key_arn: the EBS key of the instances' volumes.
@@ -163,6 +166,8 @@ class ComputeProps:
         access_logs_prefix: key prefix of the access logs. Default: "alb".
         load_balancer_idle_timeout_seconds: how long the load balancer keeps idle connections open, to clients
             and to targets; shorter than ``runtime.keep_alive_seconds``. Default: 60.
+        access_logs_after: what the load balancer is created after: the log bucket's policy, since ELB checks
+            it may write there when access logging is switched on. Default: none.
     """
 
     name_prefix: str
@@ -175,7 +180,7 @@ class ComputeProps:
     target_cpu_percent: int
     service_port: int
     health_check_path: str
-    certificate_arn: str
+    certificate_domain: str
     access_logs_bucket: str
     load_balancer_deletion_protection: bool
     ebs_kms_key_arn: str
@@ -189,14 +194,15 @@ class ComputeProps:
     root_volume_gib: int = 20
     access_logs_prefix: str = "alb"
     load_balancer_idle_timeout_seconds: int = 60
+    access_logs_after: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_size <= self.max_size:
             raise ValueError(f"ComputeProps: need 1 <= min_size ({self.min_size}) <= max_size ({self.max_size})")
         if len(self.public_subnet_ids) < 2 or len(self.application_subnet_ids) < 2:
             raise ValueError("ComputeProps: the load balancer and the instances each need subnets in two AZs")
-        if not _CERTIFICATE_ARN.match(self.certificate_arn):
-            raise ValueError(f"ComputeProps.certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN")
+        if not _DOMAIN_NAME.match(self.certificate_domain):
+            raise ValueError(f"ComputeProps.certificate_domain={self.certificate_domain!r} is not a DNS name")
         if not self.health_check_path.startswith("/"):
             raise ValueError("ComputeProps.health_check_path must start with '/'")
         if self.runtime.keep_alive_seconds <= self.load_balancer_idle_timeout_seconds:
@@ -211,4 +217,9 @@ class ComputeProps:
     @property
     def name(self) -> str:
         """``<name_prefix>-analytics``, the name of the load balancer, group, template and target group."""
-        return f"{self.name_prefix}-analytics"
+        return analytics_group_name(self.name_prefix)
+
+
+def analytics_group_name(name_prefix: str) -> str:
+    """The compute tier's name (load balancer, Auto Scaling group, launch template) for ``name_prefix``."""
+    return f"{name_prefix}-analytics"

@@ -74,10 +74,12 @@ class ServingDatabase(Construct):
             description="Isolated data subnets of the serving database",
             subnet_ids=list(network.data_subnet_ids),
         )
+        # A prefix, not a name: create-before-destroy makes the replacement group while the old one still holds
+        # the name, and RDS refuses two groups of the same name.
         parameter_group = DbParameterGroup(
             self,
             "parameter-group",
-            name=f"{props.identifier}-{props.parameter_group_family}",
+            name_prefix=f"{props.identifier}-{props.parameter_group_family}-",
             family=props.parameter_group_family,
             description="TLS only, slow-statement, connection, lock and audit logging",
             parameter=[
@@ -100,9 +102,13 @@ class ServingDatabase(Construct):
             self,
             "monitoring-role",
             name=f"{props.identifier}-monitoring",
-            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                "monitoring.rds.amazonaws.com",
+                source_account=props.account_id,
+                source_arn=f"arn:aws:rds:{props.region}:{props.account_id}:db:{props.identifier}",
+            ),
         )
-        IamRolePolicyAttachment(
+        monitoring_policy = IamRolePolicyAttachment(
             self, "monitoring-policy", role=monitoring_role.name, policy_arn=ENHANCED_MONITORING_POLICY_ARN
         )
 
@@ -149,7 +155,8 @@ class ServingDatabase(Construct):
             monitoring_role_arn=monitoring_role.arn,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             tags={"Name": props.identifier, "data-classification": props.data_classification.value},
-            depends_on=log_groups,
+            # RDS checks at creation that the monitoring role grants ENHANCED_MONITORING.
+            depends_on=[*log_groups, monitoring_policy],
         )
         self.address = self.instance.address
         self.resource_id = self.instance.resource_id

@@ -44,6 +44,8 @@ class DatabaseProps:
 
     Attributes:
         name_prefix: ``northwind-<env>``; the instance is ``<name_prefix>-serving``.
+        account_id: the environment's account (the monitoring role trusts RDS only for its instance).
+        region: the instance's region.
         network: ``DatabaseNetwork``.
         engine_version: PostgreSQL major version ("18"); RDS chooses and patches the minor.
         instance_class: e.g. ``db.t4g.medium``.
@@ -70,6 +72,8 @@ class DatabaseProps:
     """
 
     name_prefix: str
+    account_id: str
+    region: str
     network: DatabaseNetwork
     engine_version: str
     instance_class: str

@@ -26,7 +26,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from modules.delivery.props import DeliveryProps
+from modules.delivery.props import DeliveryProps, StateLocation
 from modules.naming import resource_name
 from modules.observability import encrypted_log_group
 from modules.policy import Statement, assume_role_policy, policy_json
@@ -106,20 +106,32 @@ def build_role_statements(props: DeliveryProps, connection_arn: str) -> list[Sta
             actions=("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"),
             resources=(state.lock_table_arn,),
         ),
-        Statement(
-            sid="UseStateKey",
-            actions=("kms:Decrypt", "kms:GenerateDataKey"),
-            # The key id is only known after bootstrap_state creates it; its alias identifies it.
-            resources=(state.account_keys_arn,),
-            conditions={
-                "ForAnyValue:StringEquals": {"kms:ResourceAliases": [state.kms_key_alias]},
-                "StringEquals": {"kms:ViaService": f"s3.{state.region}.amazonaws.com"},
-            },
+        # The key id is only known after bootstrap_state creates it; its alias identifies it. The state object
+        # is encrypted with it through S3, and the lock table through DynamoDB: taking the lock reads and writes
+        # an item of a table encrypted with this key, so DynamoDB uses it on the build's behalf.
+        _use_state_key("UseStateKeyThroughS3", state, "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
+        _use_state_key(
+            "UseStateKeyThroughDynamoDbForTheLock",
+            state,
+            "dynamodb",
+            ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
         ),
         Statement(
             sid="UseGitHubConnection", actions=("codestar-connections:UseConnection",), resources=(connection_arn,)
         ),
     ]
+
+
+def _use_state_key(sid: str, state: StateLocation, service: str, actions: tuple[str, ...]) -> Statement:
+    return Statement(
+        sid=sid,
+        actions=actions,
+        resources=(state.account_keys_arn,),
+        conditions={
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": [state.kms_key_alias]},
+            "StringEquals": {"kms:ViaService": f"{service}.{state.region}.amazonaws.com"},
+        },
+    )
 
 
 def pipeline_role_statements(
@@ -185,7 +197,11 @@ class DeliveryPipeline(Construct):
             "pipeline-role",
             name=resource_name(props.name_prefix, "delivery-pipeline-service", max_length=64),
             description="Northwind service role: the CodePipeline promoting this environment's stack",
-            assume_role_policy=assume_role_policy("codepipeline.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                "codepipeline.amazonaws.com",
+                source_account=props.account_id,
+                source_arn=f"arn:aws:codepipeline:{props.region}:{props.account_id}:{pipeline_name}",
+            ),
             max_session_duration=3600,
         )
         IamRolePolicy(

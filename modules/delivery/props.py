@@ -50,6 +50,7 @@ class DeliveryProps:
 
     Attributes:
         name_prefix: ``northwind-<env>``; pipeline, projects and log group are named from it.
+        account_id: the environment's account (the pipeline role trusts CodePipeline only for its pipeline).
         region: the environment's region (KMS is used through S3 there).
         environment_name: the environment the pipeline promotes (the builds' ``ENV`` variable).
         stack_name: the Terraform stack the deploy build applies.
@@ -70,6 +71,7 @@ class DeliveryProps:
     """
 
     name_prefix: str
+    account_id: str
     region: str
     environment_name: str
     stack_name: str

@@ -37,18 +37,54 @@ KEY_ADMIN_ACTIONS = (
     "kms:UpdateKeyDescription",
 )
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# What CloudWatch Logs needs on a log group's key, as AWS documents it.
+LOGS_KEY_ACTIONS = ("kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def key_administration(account_id: str, admin_role_arns: tuple[str, ...], break_glass_role_arn: str) -> list[Statement]:
+    """Who administers a key: the administrators, and the break-glass role with MFA.
+
+    Both name the account as principal and the roles by ``aws:PrincipalArn``, so the policy never depends on a
+    role existing: KMS refuses a key policy naming a missing role, and a deleted role named as principal would
+    leave a key nobody can administer; a role re-created under the same name regains its access here.
+    """
+    account_root = f"arn:aws:iam::{account_id}:root"
+    return [
+        Statement(
+            sid="KeyAdministration",
+            actions=KEY_ADMIN_ACTIONS,
+            principals={"AWS": account_root},
+            conditions={"ArnEquals": {"aws:PrincipalArn": list(admin_role_arns)}},
+        ),
+        Statement(
+            sid="BreakGlassKeyAdministration",
+            actions=KEY_ADMIN_ACTIONS,
+            principals={"AWS": account_root},
+            conditions={
+                "ArnEquals": {"aws:PrincipalArn": [break_glass_role_arn]},
+                "Bool": {"aws:MultiFactorAuthPresent": "true"},
+            },
+        ),
+    ]
+
+
+def logs_service_statement(account_id: str, region: str) -> Statement:
+    """CloudWatch Logs of this account and region may use the key for its log groups (AWS's documented form: the
+    ``kms:EncryptionContext:aws:logs:arn`` condition, which Logs sets to the log group's ARN)."""
+    return Statement(
+        sid="UseByCloudWatchLogsForThisAccountsLogGroups",
+        actions=LOGS_KEY_ACTIONS,
+        principals={"Service": f"logs.{region}.amazonaws.com"},
+        conditions={
+            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}
+        },
+    )
 
 
 def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
     """The key policy: administrators manage, the purpose's services use, nobody else gets anything."""
     account_root = f"arn:aws:iam::{props.account_id}:root"
-    statements = [
-        Statement(
-            sid="KeyAdministration",
-            actions=KEY_ADMIN_ACTIONS,
-            principals={"AWS": list(props.key_admin_role_arns)},
-        )
-    ]
+    statements = key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn)
     if purpose.via_services:
         statements.append(
             Statement(
@@ -63,15 +99,8 @@ def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
                 },
             )
         )
-    for service in purpose.service_principals:
-        statements.append(
-            Statement(
-                sid=f"UseBy{service.capitalize()}Service",
-                actions=KEY_USE_ACTIONS,
-                principals={"Service": f"{service}.{props.region}.amazonaws.com"},
-                conditions={"StringEquals": {"aws:SourceAccount": props.account_id}},
-            )
-        )
+    if purpose.cloudwatch_logs:
+        statements.append(logs_service_statement(props.account_id, props.region))
     return policy_json(statements)
 
 

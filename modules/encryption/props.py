@@ -10,14 +10,14 @@ class KeyPurpose:
     """What one customer-managed key protects and which AWS services may use it.
 
     ``via_services`` are service prefixes (``s3``, ``rds``) through which principals of the account may use
-    the key, subject to their own IAM policies; ``service_principals`` may use it directly (CloudWatch Logs
-    encrypts log groups itself).
+    the key, subject to their own IAM policies; ``cloudwatch_logs`` lets CloudWatch Logs use it directly for
+    this account's log groups (Logs encrypts log groups itself, as a service principal).
     """
 
     name: str
     description: str
     via_services: tuple[str, ...] = ()
-    service_principals: tuple[str, ...] = ()
+    cloudwatch_logs: bool = False
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,9 @@ class EncryptionProps:
         name_prefix: ``northwind-<env>``; aliases become ``alias/<name_prefix>-<purpose>``.
         account_id: the environment's AWS account.
         region: the environment's region (service principals and via-service conditions are regional).
-        key_admin_role_arns: the only principals given key administration; nobody gets ``kms:*``.
+        key_admin_role_arns: the roles given key administration (by ``aws:PrincipalArn``); nobody gets ``kms:*``.
+        break_glass_role_arn: the account bootstrap's break-glass role, the second administration path (with
+            MFA) that does not depend on any administrator role existing.
         purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs).
         deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
     """
@@ -37,6 +39,7 @@ class EncryptionProps:
     account_id: str
     region: str
     key_admin_role_arns: tuple[str, ...]
+    break_glass_role_arn: str
     purposes: tuple[KeyPurpose, ...] = field(default_factory=lambda: DEFAULT_PURPOSES)
     deletion_window_days: int = 30
 
@@ -50,7 +53,7 @@ class EncryptionProps:
 DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
     KeyPurpose("lake", "Data lake objects, Glue catalog and job outputs", via_services=("s3", "glue")),
     KeyPurpose("database", "RDS PostgreSQL storage, snapshots and Performance Insights", via_services=("rds",)),
-    KeyPurpose("logs", "CloudWatch log groups and alert topics", service_principals=("logs", "sns")),
+    KeyPurpose("logs", "CloudWatch log groups", cloudwatch_logs=True),
     KeyPurpose("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),
     # EC2 uses the key for the compute tier's volumes on behalf of callers in the account; Auto Scaling's own
     # service-linked role gets a KMS grant from the compute construct, as the key policy names no roles.

@@ -1,6 +1,17 @@
 """IAM roles for the personas (data, analytics and application engineers, governance, DevOps) and services."""
 
-from modules.identity.construct import Identity, persona_trust_policy
-from modules.identity.props import SERVICE_PRINCIPALS, IdentityProps, Persona, ServiceRole
+from modules.identity.boundary import PermissionsBoundary
+from modules.identity.construct import MFA_SESSION_TAG, Identity, persona_trust_policy
+from modules.identity.props import SERVICE_PRINCIPALS, IdentityProps, Persona, ServiceRole, service_source_arn
 
-__all__ = ["SERVICE_PRINCIPALS", "Identity", "IdentityProps", "Persona", "ServiceRole", "persona_trust_policy"]
+__all__ = [
+    "MFA_SESSION_TAG",
+    "SERVICE_PRINCIPALS",
+    "Identity",
+    "IdentityProps",
+    "PermissionsBoundary",
+    "Persona",
+    "ServiceRole",
+    "persona_trust_policy",
+    "service_source_arn",
+]

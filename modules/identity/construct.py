@@ -12,16 +12,20 @@ from cdktf_cdktf_provider_aws.kms_grant import KmsGrant
 from constructs import Construct
 
 from modules.identity.policies import persona_statements, service_statements
-from modules.identity.props import SERVICE_PRINCIPALS, IdentityProps, Persona, ServiceRole
+from modules.identity.props import SERVICE_PRINCIPALS, IdentityProps, Persona, ServiceRole, service_source_arn
 from modules.naming import resource_name
 from modules.policy import Statement, assume_role_policy, policy_json
 
 RoleKey = Persona | ServiceRole
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+# The session tag the workforce identity provider asserts (SAML attribute
+# https://aws.amazon.com/SAML/Attributes/PrincipalTag:mfa-authenticated) only after a multi-factor sign-in.
+# aws:MultiFactorAuthPresent is never set for SAML sessions, so the MFA condition is this signed assertion.
+MFA_SESSION_TAG = "mfa-authenticated"
 
 
 def persona_trust_policy(saml_provider_arn: str) -> str:
-    """People reach a persona role only through the workforce identity provider (which enforces MFA)."""
+    """People reach a persona role only through the workforce identity provider, and only after MFA there."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -30,10 +34,23 @@ def persona_trust_policy(saml_provider_arn: str) -> str:
                     "Effect": "Allow",
                     "Principal": {"Federated": saml_provider_arn},
                     "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                    "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE}},
+                    "Condition": {
+                        "StringEquals": {"SAML:aud": SAML_AUDIENCE, f"aws:RequestTag/{MFA_SESSION_TAG}": "true"}
+                    },
                 }
             ],
         }
+    )
+
+
+def service_trust_policy(service: ServiceRole, props: IdentityProps) -> str:
+    """A service role's trust: its service principal, acting for this account and its own resources only."""
+    principal = SERVICE_PRINCIPALS[service]
+    source_arn = service_source_arn(service, props)
+    return assume_role_policy(
+        principal,
+        source_account=None if source_arn is None else props.account_id,
+        source_arn=source_arn,
     )
 
 
@@ -42,8 +59,9 @@ class Identity(Construct):
     service, each with one inline least-privilege policy; an instance profile for the analytics instances; a
     KMS grant on the lake key for the Glue jobs' client-side bookmark encryption.
 
-    Exposes ``roles`` (Persona or ServiceRole -> ``IamRole``), ``role_arn(key)``, ``instance_role``,
-    ``instance_profile_name``, ``instance_profile_arn``, and hooks for other capabilities:
+    Exposes ``roles`` (Persona or ServiceRole -> ``IamRole``), ``policies`` (key -> its inline policies),
+    ``role_arn(key)``, ``instance_role``, ``instance_profile_name``, ``instance_profile_arn``, and hooks for other
+    capabilities:
     ``grant_secret_read``, ``grant_log_write`` and ``add_policy``.
     """
 
@@ -51,10 +69,11 @@ class Identity(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         self.roles: dict[RoleKey, IamRole] = {}
+        self.policies: dict[RoleKey, list[IamRolePolicy]] = {}
         for persona in Persona:
             self._role(persona, persona_trust_policy(props.saml_provider_arn), persona_statements(persona, props))
         for service in ServiceRole:
-            self._role(service, assume_role_policy(SERVICE_PRINCIPALS[service]), service_statements(service, props))
+            self._role(service, service_trust_policy(service, props), service_statements(service, props))
         # The lake key's policy admits principals only through S3 and Glue; Glue jobs also encrypt their
         # bookmarks client-side (CSE-KMS) with it, so their role gets a grant for exactly those operations.
         KmsGrant(
@@ -93,15 +112,18 @@ class Identity(Construct):
         """The ARN of a persona's or service's role."""
         return self.roles[key].arn
 
-    def add_policy(self, key: RoleKey, name: str, statements: Iterable[Statement]) -> None:
-        """Attach one more inline policy ``<role>-<name>`` to a role; the least-privilege test reads it too."""
-        IamRolePolicy(
+    def add_policy(self, key: RoleKey, name: str, statements: Iterable[Statement]) -> IamRolePolicy:
+        """Attach one more inline policy ``<role>-<name>`` to a role; the least-privilege test reads it too.
+        ``policies[key]`` collects them, for resources a service checks the role of when they are created."""
+        policy = IamRolePolicy(
             self,
             f"{key.value}-{name}-policy",
             role=self.roles[key].id,
             name=f"{key.value}-{name}",
             policy=policy_json(statements),
         )
+        self.policies.setdefault(key, []).append(policy)
+        return policy
 
     def grant_secret_read(self, key: RoleKey, name: str, secret_arn: str, kms_key_arn: str) -> None:
         """Let a role read one secret (e.g. the database's managed master secret) and decrypt it."""

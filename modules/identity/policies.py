@@ -82,6 +82,8 @@ class Arns:
         return f"{self.props.lake_bucket_arn}/{zone}/*" if zone else f"{self.props.lake_bucket_arn}/*"
 
 
+# The IAM policy variable of the caller's unique id (role id:session name for a federated persona).
+USER_ID = "aws:userid"
 # The platform's own log groups (application, flow logs) and Glue's.
 PLATFORM_LOGS = "/northwind/"
 GLUE_LOGS = "/aws-glue/"
@@ -325,18 +327,48 @@ def _devops_statements(arns: Arns, props: IdentityProps) -> list[Statement]:
             resources=("*",),
         ),
         Statement(
-            sid="StartSessionsOnInstances",
+            sid="StartSessionsOnThisEnvironmentsAnalyticsInstances",
             actions=("ssm:StartSession",),
-            resources=(
-                regional("ec2", "instance/*"),
-                f"arn:aws:ssm:{props.region}::document/SSM-SessionManagerRunShell",
-            ),
+            resources=(regional("ec2", "instance/*"),),
+            # EC2 Auto Scaling tags each instance it launches with its group's name.
+            conditions={"StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": props.session_instance_group}},
         ),
         Statement(
-            sid="EndSessions",
+            sid="StartSessionsWithTheStandardShellDocumentOnly",
+            actions=("ssm:StartSession",),
+            resources=(f"arn:aws:ssm:{props.region}::document/SSM-SessionManagerRunShell",),
+            conditions={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+        ),
+        Statement(
+            sid="ResumeAndEndOwnSessionsOnly",
             actions=("ssm:ResumeSession", "ssm:TerminateSession"),
             resources=(regional("ssm", "session/*"),),
+            # Session Manager tags each session with the id of the caller who started it (AWS's documented form
+            # for federated users); "$$" keeps Terraform from reading the IAM policy variable as its own.
+            conditions={"StringLike": {"ssm:resourceTag/aws:ssmmessages:session-id": [f"$${{{USER_ID}}}*"]}},
         ),
+    ]
+
+
+def _pii_free_curated_reads(props: IdentityProps) -> list[Statement]:
+    """Direct S3 reads of the curated prefixes that hold no PII; everything else goes through Lake Formation,
+    which filters PII by tag (an S3 prefix grant cannot)."""
+    prefixes = [f"curated/{dataset}/" for dataset in props.instance_readable_datasets]
+    if not prefixes:
+        return []
+    return [
+        Statement(
+            sid="ListPiiFreeCurated",
+            actions=("s3:ListBucket",),
+            resources=(props.lake_bucket_arn,),
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+        ),
+        Statement(
+            sid="ReadPiiFreeCurated",
+            actions=("s3:GetObject",),
+            resources=tuple(f"{props.lake_bucket_arn}/{prefix}*" for prefix in prefixes),
+        ),
+        _use_key_through("DecryptCuratedThroughS3", props.lake_kms_key_arn, "s3", props.region, ("kms:Decrypt",)),
     ]
 
 
@@ -405,14 +437,7 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
         return [Statement(sid="StartPipelines", actions=("states:StartExecution",), resources=(arns.pipelines(),))]
     if service is ServiceRole.ANALYTICS_INSTANCES:
         return [
-            Statement(
-                sid="ListCurated",
-                actions=("s3:ListBucket",),
-                resources=(lake,),
-                conditions={"StringLike": {"s3:prefix": ["curated/*"]}},
-            ),
-            Statement(sid="ReadCurated", actions=("s3:GetObject",), resources=(arns.lake_objects("curated"),)),
-            _use_key_through("DecryptCuratedThroughS3", props.lake_kms_key_arn, "s3", props.region, ("kms:Decrypt",)),
+            *_pii_free_curated_reads(props),
             Statement(
                 sid="PublishServiceMetrics",
                 actions=("cloudwatch:PutMetricData",),

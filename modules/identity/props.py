@@ -60,12 +60,17 @@ class IdentityProps:
         secrets_kms_key_arn: the key of the platform's Secrets Manager secrets.
         zone_database_names: zone -> Glue database name, for every lake zone.
         deploy_role_arn: the role Terraform assumes; the delivery pipeline may assume it, nothing else.
+        saml_provider_arn: the account's workforce SAML identity provider (created by the account bootstrap);
+            persona roles trust only it.
+        session_instance_group: the Auto Scaling group whose instances the DevOps/SRE persona may open Session
+            Manager sessions on (matched by the ``aws:autoscaling:groupName`` tag EC2 Auto Scaling sets).
         metrics_namespace: the CloudWatch namespace the analytics instances publish to.
             Default: ``Northwind/AnalyticsService``.
         pipeline_metrics_namespace: the CloudWatch namespace the Glue jobs publish the pipeline metrics to.
             Default: ``Northwind/Pipeline``.
-        saml_provider_name: the account's workforce SAML identity provider, set up with the account like the
-            deploy role; persona roles trust only it. Default: ``northwind-workforce``.
+        instance_readable_datasets: datasets whose curated prefix the analytics instances may read directly
+            from S3; only datasets without PII belong here (``modules.classification.pii_free_datasets``), the
+            rest is reached through Lake Formation. Default: none.
     """
 
     name_prefix: str
@@ -77,9 +82,11 @@ class IdentityProps:
     secrets_kms_key_arn: str
     zone_database_names: Mapping[str, str]
     deploy_role_arn: str
+    saml_provider_arn: str
+    session_instance_group: str
     metrics_namespace: str = "Northwind/AnalyticsService"
     pipeline_metrics_namespace: str = "Northwind/Pipeline"
-    saml_provider_name: str = "northwind-workforce"
+    instance_readable_datasets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.account_id):
@@ -87,7 +94,18 @@ class IdentityProps:
         if set(self.zone_database_names) != set(ZONES):
             raise ValueError(f"IdentityProps.zone_database_names: give a database for each zone {', '.join(ZONES)}")
 
-    @property
-    def saml_provider_arn(self) -> str:
-        """ARN of the workforce identity provider the persona roles trust."""
-        return f"arn:aws:iam::{self.account_id}:saml-provider/{self.saml_provider_name}"
+
+def service_source_arn(service: ServiceRole, props: IdentityProps) -> str | None:
+    """The resources a service role's service may act for (its trust's ``aws:SourceArn``); None for EC2, whose
+    role assumption for an instance profile carries no source (``modules.policy.TRUST_WITHOUT_SOURCE_CONTEXT``)."""
+    regional = f"{props.region}:{props.account_id}"
+    return {
+        ServiceRole.GLUE_JOBS: f"arn:aws:glue:{regional}:*",
+        ServiceRole.GLUE_SERVING_BOOTSTRAP: f"arn:aws:glue:{regional}:*",
+        ServiceRole.PIPELINE_ORCHESTRATION: f"arn:aws:states:{regional}:stateMachine:{props.name_prefix}-*",
+        # Schedules without a group of their own belong to the account's default schedule group.
+        ServiceRole.PIPELINE_SCHEDULER: f"arn:aws:scheduler:{regional}:schedule-group/default",
+        ServiceRole.ANALYTICS_INSTANCES: None,
+        ServiceRole.DELIVERY_PIPELINE: f"arn:aws:codebuild:{regional}:project/{props.name_prefix}-delivery-*",
+        ServiceRole.LAKE_FORMATION_ACCESS: f"arn:aws:lakeformation:{regional}:*",
+    }[service]

@@ -47,6 +47,7 @@ DENY_INSECURE_TRANSPORT = "DenyInsecureTransport"
 DENY_OUTDATED_TLS = "DenyTlsOlderThan1_2"
 DENY_UNENCRYPTED_UPLOADS = "DenyUploadsNotEncryptedWithKms"
 DENY_WRONG_KEY_UPLOADS = "DenyUploadsWithAnotherKey"
+DENY_KEYLESS_KMS_UPLOADS = "DenyKmsUploadsThatNameNoKey"
 ALLOW_ACCESS_LOG_DELIVERY = "AllowServerAccessLogDelivery"
 ANYONE = {"AWS": "*"}
 
@@ -67,6 +68,8 @@ class SecureBucketProps:
 
     Attributes:
         bucket_name: the globally unique bucket name.
+        account_id: the account owning the bucket; log delivery into it is admitted only on that account's
+            behalf (``aws:SourceAccount``).
         classification: the ``data-classification`` tag.
         kms_key_arn: the key of SSE-KMS default encryption; uploads with another key or without KMS are denied.
             None only for an access-log destination.
@@ -83,6 +86,7 @@ class SecureBucketProps:
     """
 
     bucket_name: str
+    account_id: str
     classification: Classification
     kms_key_arn: str | None
     noncurrent_version_expiry_days: int
@@ -113,8 +117,9 @@ class SecureBucket(Construct):
     server access logging, a lifecycle with noncurrent-version expiry and multipart clean-up, and object events
     sent to EventBridge.
 
-    Exposes ``bucket`` (the ``S3Bucket``), ``bucket_name``, ``bucket_arn``, ``versioning`` and
-    ``grant_log_delivery`` (access-log destinations only).
+    Exposes ``bucket`` (the ``S3Bucket``), ``bucket_name``, ``bucket_arn``, ``versioning``,
+    ``delivery_ready`` (what a service writing into the bucket must be created after: AWS checks the bucket
+    policy when logging is switched on) and ``grant_log_delivery`` (access-log destinations only).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: SecureBucketProps) -> None:
@@ -148,7 +153,7 @@ class SecureBucket(Construct):
             restrict_public_buckets=True,
             **located,
         )
-        S3BucketOwnershipControls(
+        ownership = S3BucketOwnershipControls(
             self,
             "ownership",
             bucket=self.bucket.id,
@@ -160,8 +165,10 @@ class SecureBucket(Construct):
         self._policy = S3BucketPolicy(
             self, "policy", bucket=self.bucket.id, policy=policy_json(self._statements), **located
         )
+        self.delivery_ready: tuple[S3BucketPolicy, S3BucketOwnershipControls] = (self._policy, ownership)
         if props.access_log_bucket is not None:
             props.access_log_bucket.grant_access_log_delivery(self.bucket_arn)
+            # S3 checks at PutBucketLogging that the target's policy admits the logging service.
             S3BucketLoggingA(
                 self,
                 "logging",
@@ -173,6 +180,7 @@ class SecureBucket(Construct):
                         partition_date_source="EventTime"
                     )
                 ),
+                depends_on=list(props.access_log_bucket.delivery_ready),
                 **located,
             )
         self._lifecycle(located)
@@ -211,6 +219,8 @@ class SecureBucket(Construct):
         key = self.props.kms_key_arn
         if key:
             # IfExists: an upload without encryption headers takes the bucket's default (this key) and passes.
+            # An upload asking for aws:kms without naming a key would get S3's AWS-managed key (aws/s3), not the
+            # bucket's default, so naming no key with aws:kms is denied too.
             denials += [
                 (
                     DENY_UNENCRYPTED_UPLOADS,
@@ -221,6 +231,14 @@ class SecureBucket(Construct):
                     DENY_WRONG_KEY_UPLOADS,
                     "s3:PutObject",
                     {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key}},
+                ),
+                (
+                    DENY_KEYLESS_KMS_UPLOADS,
+                    "s3:PutObject",
+                    {
+                        "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+                    },
                 ),
             ]
         return [
@@ -290,14 +308,25 @@ class SecureBucket(Construct):
             principals={"Service": "logging.s3.amazonaws.com"},
             actions=("s3:PutObject",),
             resources=(f"{self.bucket_arn}/s3/*",),
-            conditions={"ArnLike": {"aws:SourceArn": list(sources)}},
+            conditions={
+                "ArnLike": {"aws:SourceArn": list(sources)},
+                "StringEquals": {"aws:SourceAccount": self.props.account_id},
+            },
         )
         self._replace_statement(statement)
 
-    def grant_log_delivery(self, sid: str, principals: Mapping[str, object], key_prefix: str) -> None:
+    def grant_log_delivery(
+        self,
+        sid: str,
+        principals: Mapping[str, object],
+        key_prefix: str,
+        conditions: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
         """Let another log producer (e.g. the load balancer) write objects under ``key_prefix`` here.
 
-        ``principals`` as in a bucket policy, e.g. ``{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}``.
+        ``principals`` as in a bucket policy, e.g. ``{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}``;
+        a service principal is admitted only on behalf of this bucket's account (``aws:SourceAccount``), with
+        ``conditions`` added (e.g. ``aws:SourceArn``).
         """
         self._require_log_destination()
         if not key_prefix or key_prefix.startswith("s3/"):
@@ -308,8 +337,18 @@ class SecureBucket(Construct):
                 principals=principals,
                 actions=("s3:PutObject",),
                 resources=(f"{self.bucket_arn}/{key_prefix.rstrip('/')}/*",),
+                conditions=_on_behalf_of(self.props.account_id, principals, conditions or {}),
             )
         )
+
+    def grant_service_delivery(self, statement: Statement) -> None:
+        """Let an AWS service deliver into this bucket (CloudTrail, AWS Config). ``statement`` must name a
+        service principal and confine it to this account's resources (``aws:SourceArn`` or
+        ``aws:SourceAccount``), the confused-deputy guard AWS documents for both."""
+        keys = {key for values in statement.conditions.values() for key in values}
+        if "Service" not in (statement.principals or {}) or not keys & {"aws:SourceArn", "aws:SourceAccount"}:
+            raise ValueError(f"grant_service_delivery({statement.sid}): name a service and its source account or ARN")
+        self._replace_statement(statement)
 
     def _require_log_destination(self) -> None:
         if not self.props.is_access_log_destination:
@@ -318,3 +357,13 @@ class SecureBucket(Construct):
     def _replace_statement(self, statement: Statement) -> None:
         self._statements = [s for s in self._statements if s.sid != statement.sid] + [statement]
         self._policy.policy = policy_json(self._statements)
+
+
+def _on_behalf_of(
+    account_id: str, principals: Mapping[str, object], conditions: Mapping[str, Mapping[str, object]]
+) -> dict[str, dict[str, object]]:
+    """``conditions`` plus, for a service principal, ``aws:SourceAccount``: a service writes only for this account."""
+    merged = {operator: dict(values) for operator, values in conditions.items()}
+    if "Service" in principals:
+        merged.setdefault("StringEquals", {})["aws:SourceAccount"] = account_id
+    return merged

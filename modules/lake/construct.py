@@ -143,6 +143,7 @@ class DataLake(Construct):
             construct_id,
             SecureBucketProps(
                 bucket_name=name,
+                account_id=self.props.account_id,
                 classification=classification,
                 kms_key_arn=kms_key_arn,
                 noncurrent_version_expiry_days=retention.noncurrent_version_expiry_days,
@@ -162,6 +163,7 @@ class DataLake(Construct):
             account_id=props.account_id,
             region=replication.region,
             key_admin_role_arns=replication.key_admin_role_arns,
+            break_glass_role_arn=replication.break_glass_role_arn,
         )
         key = KmsKey(
             self,
@@ -197,7 +199,7 @@ class DataLake(Construct):
             (LifecycleRule("raw-to-cheaper-storage", "raw/", transitions=((glacier_days, "GLACIER"),)),),
             region=region,
         )
-        role = self._replication_role(replication, replica.bucket_arn, key.arn)
+        role, role_policy = self._replication_role(replication, replica.bucket_arn, key.arn)
         S3BucketReplicationConfigurationA(
             self,
             "replication",
@@ -227,20 +229,27 @@ class DataLake(Construct):
                 )
                 for index, zone in enumerate(replication.zones)
             ],
-            depends_on=[self.lake_bucket.versioning, replica.versioning],
+            # S3 checks versioning on both buckets at PutBucketReplication and replicates with the role at once.
+            depends_on=[self.lake_bucket.versioning, replica.versioning, role_policy],
         )
         self.replica_bucket = replica
         self.replica_bucket_arn = replica.bucket_arn
         self.replica_kms_key_arn = key.arn
 
-    def _replication_role(self, replication: LakeReplication, replica_arn: str, replica_key_arn: str) -> IamRole:
+    def _replication_role(
+        self, replication: LakeReplication, replica_arn: str, replica_key_arn: str
+    ) -> tuple[IamRole, IamRolePolicy]:
         props = self.props
         source = self.lake_bucket.bucket_arn
         role = IamRole(
             self,
             "replication-role",
             name=resource_name(props.name_prefix, "lake-replication", max_length=64),
-            assume_role_policy=assume_role_policy("s3.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                "s3.amazonaws.com",
+                source_account=props.account_id,
+                source_arn=f"arn:aws:s3:::{props.lake_bucket_name}",
+            ),
         )
         zone_objects = tuple(f"{source}/{zone}/*" for zone in replication.zones)
         statements = [
@@ -276,7 +285,7 @@ class DataLake(Construct):
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{replication.region}.amazonaws.com"}},
             ),
         ]
-        IamRolePolicy(
+        policy = IamRolePolicy(
             self, "replication-policy", role=role.id, name="replicate-critical-zones", policy=policy_json(statements)
         )
-        return role
+        return role, policy

@@ -83,11 +83,13 @@ class LakeReplication:
     Attributes:
         region: the replica's region; must differ from the lake's.
         key_admin_role_arns: administrators of the replica's KMS key (created in ``region``).
+        break_glass_role_arn: that key's break-glass administration path (with MFA).
         zones: the zone prefixes replicated. Default: ``DEFAULT_CRITICAL_ZONES`` (raw, curated).
     """
 
     region: str
     key_admin_role_arns: tuple[str, ...]
+    break_glass_role_arn: str
     zones: tuple[str, ...] = DEFAULT_CRITICAL_ZONES
 
     def __post_init__(self) -> None:

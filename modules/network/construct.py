@@ -137,9 +137,13 @@ class Network(Construct):
             self,
             "flow-log-role",
             name=f"{prefix}-vpc-flow-logs",
-            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                "vpc-flow-logs.amazonaws.com",
+                source_account=self.props.account_id,
+                source_arn=f"arn:aws:ec2:{self.props.region}:{self.props.account_id}:vpc-flow-log/*",
+            ),
         )
-        IamRolePolicy(
+        policy = IamRolePolicy(
             self,
             "flow-log-policy",
             role=role.id,
@@ -163,6 +167,8 @@ class Network(Construct):
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
+            # Flow Logs starts delivering with the role as soon as the flow log exists.
+            depends_on=[policy],
         )
 
     def _endpoints(self, route_table_ids: list[str]) -> None:

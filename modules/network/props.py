@@ -34,6 +34,7 @@ class NetworkProps:
 
     Attributes:
         name_prefix: ``northwind-<env>``, used in Name tags and resource names.
+        account_id: the environment's account (the flow-log role trusts VPC Flow Logs only for it).
         region: the region; endpoint service names are ``com.amazonaws.<region>.<service>``.
         vpc_cidr: the VPC range (a /16 to /20); subnets are carved from it deterministically.
         availability_zones: AZ names, 2 or 3.
@@ -44,6 +45,7 @@ class NetworkProps:
     """
 
     name_prefix: str
+    account_id: str
     region: str
     vpc_cidr: ipaddress.IPv4Network
     availability_zones: tuple[str, ...]

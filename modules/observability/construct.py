@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.encryption.construct import KEY_ADMIN_ACTIONS
+from modules.encryption.construct import key_administration
 from modules.observability.alarms import PERIOD_SECONDS, alarm_specs
 from modules.observability.dashboard import dashboard_body
 from modules.observability.log_groups import encrypted_log_group
@@ -32,28 +32,32 @@ PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 def alert_key_policy(props: ObservabilityProps) -> str:
     """The alert topic key: administrators manage it; CloudWatch (for this environment's alarms), EventBridge
-    and SNS on behalf of the account may encrypt messages with it.
+    and SNS on behalf of the account may encrypt messages for the alert topic with it.
 
-    EventBridge gets no source conditions: its KMS requests carry none, and a condition would silently drop
-    every notification. That is why the topic has a key of its own instead of sharing the logs key.
+    Each service principal is granted as AWS documents it for an encrypted topic: ``kms:Decrypt`` and
+    ``kms:GenerateDataKey*``, confined by the ``kms:EncryptionContext:aws:sns:topicArn`` SNS sets to the topic.
+    CloudWatch's requests also carry the alarm as source; EventBridge's carry no source account or ARN (AWS
+    documents them as unsupported there), so a source condition on it would silently drop every event. That is
+    why the topic has a key of its own instead of sharing the logs key.
     """
+    topic_context = {"kms:EncryptionContext:aws:sns:topicArn": props.topic_arn}
     return policy_json(
         [
-            Statement(
-                sid="KeyAdministration",
-                actions=KEY_ADMIN_ACTIONS,
-                principals={"AWS": list(props.key_admin_role_arns)},
-            ),
+            *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
             Statement(
                 sid="CloudWatchAlarmsOfThisEnvironmentPublish",
                 actions=PUBLISH_KEY_ACTIONS,
                 principals={"Service": "cloudwatch.amazonaws.com"},
-                conditions=_from_this_environments_alarms(props),
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": props.account_id, **topic_context},
+                    "ArnLike": {"aws:SourceArn": _alarms_of_this_environment(props)},
+                },
             ),
             Statement(
-                sid="EventBridgePublishes",
+                sid="EventBridgePublishesToTheAlertTopic",
                 actions=PUBLISH_KEY_ACTIONS,
                 principals={"Service": "events.amazonaws.com"},
+                conditions={"StringEquals": topic_context},
             ),
             Statement(
                 sid="UseThroughSnsInThisAccount",
@@ -70,21 +74,27 @@ def alert_key_policy(props: ObservabilityProps) -> str:
     )
 
 
-def _from_this_environments_alarms(props: ObservabilityProps) -> dict[str, dict[str, str]]:
-    """Conditions that confine CloudWatch (a confused deputy otherwise) to this environment's alarms."""
-    alarms = f"arn:aws:cloudwatch:{props.region}:{props.account_id}:alarm:{props.alarm_name_pattern}"
-    return {"StringEquals": {"aws:SourceAccount": props.account_id}, "ArnLike": {"aws:SourceArn": alarms}}
+def _alarms_of_this_environment(props: ObservabilityProps) -> str:
+    return f"arn:aws:cloudwatch:{props.region}:{props.account_id}:alarm:{props.alarm_name_pattern}"
+
+
+def _event_rules_of_this_environment(props: ObservabilityProps) -> str:
+    return f"arn:aws:events:{props.region}:{props.account_id}:rule/{props.event_rule_name_pattern}"
 
 
 class Observability(Construct):
     """Alerts, logs and dashboards of one environment.
 
-    Built in two steps: the constructor creates the alert topic, the service log group and the Glue job
-    failure rule (the rest of the stack needs the log group); ``monitor`` adds the metric alarms and the
-    dashboard once the database, load balancer and Auto Scaling group exist.
+    Built in two steps: the constructor creates the alert topic with its subscribers, the service log group and
+    the Glue job failure rule (the rest of the stack needs the log group); ``monitor`` adds the metric alarms and
+    the dashboard once the database, load balancer and Auto Scaling group exist.
 
-    Exposes ``topic``, ``alert_key``, ``service_log_group``, ``glue_failure_rule``, and after ``monitor``
-    ``alarms`` (key -> alarm) and ``dashboard``.
+    The topic admits this environment's alarms (``<prefix>-*``) and EventBridge rules (``<prefix>-*``) by
+    name, so a capability adding a rule or an alarm under the prefix needs no change here; its targets should
+    depend on ``topic_policy`` (EventBridge drops events a topic refuses, without an error).
+
+    Exposes ``topic``, ``topic_policy``, ``alert_key``, ``service_log_group``, ``glue_failure_rule``, and after
+    ``monitor`` ``alarms`` (key -> alarm) and ``dashboard``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ObservabilityProps) -> None:
@@ -105,13 +115,18 @@ class Observability(Construct):
         self.topic = SnsTopic(
             self,
             "alert-topic",
-            name=f"{props.name_prefix}-alerts",
+            name=props.topic_name,
             display_name=f"{props.name_prefix} alerts",
             kms_master_key_id=self.alert_key.arn,
         )
-        if props.alert_email:
+        self.topic_policy = SnsTopicPolicy(self, "alert-topic-policy", arn=self.topic.arn, policy=self._topic_policy())
+        for index, subscriber in enumerate(props.subscribers):
             SnsTopicSubscription(
-                self, "alert-email", topic_arn=self.topic.arn, protocol="email", endpoint=props.alert_email
+                self,
+                f"alert-subscriber-{index}",
+                topic_arn=self.topic.arn,
+                protocol=subscriber.protocol,
+                endpoint=subscriber.endpoint,
             )
         self.service_log_group = encrypted_log_group(
             self,
@@ -121,7 +136,6 @@ class Observability(Construct):
             kms_key_arn=props.logs_kms_key_arn,
         )
         self.glue_failure_rule = self._glue_failure_rule()
-        SnsTopicPolicy(self, "alert-topic-policy", arn=self.topic.arn, policy=self._topic_policy())
 
     def _glue_failure_rule(self) -> CloudwatchEventRule:
         rule = CloudwatchEventRule(
@@ -152,6 +166,7 @@ class Observability(Construct):
                 },
                 input_template='"Glue job <job> run <run> ended <state>: <message>"',
             ),
+            depends_on=[self.topic_policy],
         )
         return rule
 
@@ -164,7 +179,10 @@ class Observability(Construct):
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
                     principals={"Service": "cloudwatch.amazonaws.com"},
-                    conditions=_from_this_environments_alarms(props),
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": props.account_id},
+                        "ArnLike": {"aws:SourceArn": _alarms_of_this_environment(props)},
+                    },
                 ),
                 Statement(
                     # The Glue job failure rule and the other alerting rules of this environment (pipeline runs).
@@ -172,14 +190,13 @@ class Observability(Construct):
                     actions=("sns:Publish",),
                     resources=(self.topic.arn,),
                     principals={"Service": "events.amazonaws.com"},
-                    conditions={"ArnLike": {"aws:SourceArn": self._environment_rules()}},
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": props.account_id},
+                        "ArnLike": {"aws:SourceArn": _event_rules_of_this_environment(props)},
+                    },
                 ),
             ]
         )
-
-    def _environment_rules(self) -> str:
-        props = self.props
-        return f"arn:aws:events:{props.region}:{props.account_id}:rule/{props.name_prefix}-*"
 
     def monitor(self, watched: MonitoredResources) -> None:
         """Add the metric alarms (to the topic, on alarm and on recovery) and the dashboard."""

@@ -44,6 +44,27 @@ class AlarmThresholds:
 
 
 @dataclass(frozen=True)
+class AlertSubscriber:
+    """One receiver of the alert topic.
+
+    Attributes:
+        protocol: the SNS protocol, ``email`` or ``https``.
+        endpoint: the address or URL.
+    """
+
+    protocol: str
+    endpoint: str
+
+    def __post_init__(self) -> None:
+        if self.protocol == "email" and not _EMAIL.match(self.endpoint):
+            raise ValueError(f"AlertSubscriber.endpoint={self.endpoint!r} is not an e-mail address")
+        if self.protocol == "https" and not self.endpoint.startswith("https://"):
+            raise ValueError(f"AlertSubscriber.endpoint={self.endpoint!r} is not an https:// URL")
+        if self.protocol not in ("email", "https"):
+            raise ValueError(f"AlertSubscriber.protocol={self.protocol!r}: use email or https")
+
+
+@dataclass(frozen=True)
 class ObservabilityProps:
     """Inputs of ``Observability``.
 
@@ -52,27 +73,43 @@ class ObservabilityProps:
         account_id: the environment's account (scopes who may publish to the topic).
         region: the environment's region (dashboards and service principals).
         key_admin_role_arns: administrators of the alert topic's key.
+        break_glass_role_arn: the break-glass administration path of that key (with MFA).
         logs_kms_key_arn: encrypts the service log group.
         log_retention_days: retention of the service log group.
         thresholds: ``AlarmThresholds``.
-        alert_email: an address subscribed to the topic. Default: None (no subscription; subscribe on-call
-            tooling to the topic instead).
+        subscribers: ``AlertSubscriber``s of the topic; at least one, so alerts and approvals reach someone.
     """
 
     name_prefix: str
     account_id: str
     region: str
     key_admin_role_arns: tuple[str, ...]
+    break_glass_role_arn: str
     logs_kms_key_arn: str
     log_retention_days: int
     thresholds: AlarmThresholds
-    alert_email: str | None = None
+    subscribers: tuple[AlertSubscriber, ...]
 
     def __post_init__(self) -> None:
         if not self.key_admin_role_arns:
             raise ValueError("ObservabilityProps.key_admin_role_arns: the alert key needs an administrator")
-        if self.alert_email is not None and not _EMAIL.match(self.alert_email):
-            raise ValueError(f"ObservabilityProps.alert_email={self.alert_email!r} is not an e-mail address")
+        if not self.subscribers:
+            raise ValueError("ObservabilityProps.subscribers: the alert topic needs at least one subscriber")
+
+    @property
+    def topic_name(self) -> str:
+        """The alert topic, ``<name_prefix>-alerts``."""
+        return f"{self.name_prefix}-alerts"
+
+    @property
+    def topic_arn(self) -> str:
+        """The alert topic's ARN, known before the topic exists (its key's policy names it)."""
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{self.topic_name}"
+
+    @property
+    def event_rule_name_pattern(self) -> str:
+        """Every EventBridge rule of the environment is named ``<name_prefix>-...``; the topic admits only those."""
+        return f"{self.name_prefix}-*"
 
     @property
     def alarm_name_pattern(self) -> str:

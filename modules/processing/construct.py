@@ -185,6 +185,7 @@ class Processing(Construct):
                 log_destination=f"{log_group_arn}:*", include_execution_data=True, level="ALL"
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=True),
+            depends_on=list(props.orchestration_role_after) or None,
         )
         self.state_machines[pipeline.slug] = machine
         SchedulerSchedule(
@@ -286,4 +287,5 @@ class Processing(Construct):
                     f'{props.runbook}#a-pipeline-run-failed-or-timed-out"'
                 ),
             ),
+            depends_on=list(props.alert_topic_after) or None,
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cdktf import ITerraformDependable
+
 # Glue 5.0 Spark worker types (G.025X is for streaming jobs only).
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 
@@ -86,6 +88,11 @@ class ProcessingProps:
         alert_topic_arn: where failed or timed-out runs, missed runs and SLA breaches are sent.
         metrics_namespace: the namespace of the pipeline's own metrics. Default: ``Northwind/Pipeline``.
         runbook: the runbook the alarms link to. Default: ``docs/runbooks/pipeline-failure.md``.
+        orchestration_role_after: what the state machines are created after: the orchestration role's policies,
+            since Step Functions checks at creation that the role may be assumed and deliver the execution
+            logs. Default: none.
+        alert_topic_after: what the alerting rule's target is created after: the topic's policy (EventBridge
+            drops what the topic refuses, silently). Default: none.
     """
 
     name_prefix: str
@@ -109,6 +116,8 @@ class ProcessingProps:
     sizes: Mapping[str, JobSize] = field(default_factory=dict)
     metrics_namespace: str = "Northwind/Pipeline"
     runbook: str = "docs/runbooks/pipeline-failure.md"
+    orchestration_role_after: tuple[ITerraformDependable, ...] = ()
+    alert_topic_after: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.datasets:

@@ -71,6 +71,8 @@ def test_the_vault_keeps_its_recovery_points_unless_the_environment_allows_destr
 def _props(**overrides) -> BackupProps:
     values = {
         "name_prefix": "northwind-x",
+        "account_id": "111111111111",
+        "region": "eu-west-2",
         "kms_key_arn": "arn:aws:kms:eu-west-2:111111111111:key/x",
         "classification": Classification.INTERNAL,
         "daily_retention_days": 7,

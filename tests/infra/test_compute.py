@@ -43,15 +43,21 @@ def test_the_load_balancer_is_public_drops_invalid_headers_and_logs_to_the_log_b
 def test_the_log_bucket_lets_the_load_balancer_write_under_its_prefix(stack, environments):
     env = _env(stack, environments)
     policies = [json.loads(p["policy"]) for p in stack.resources("aws_s3_bucket_policy").values()]
-    statements = [s for p in policies for s in p["Statement"] if s["Sid"] == "AllowLoadBalancerAccessLogs"]
-    assert len(statements) == 1
-    assert statements[0]["Resource"][0].endswith(f"/alb/AWSLogs/{env.account_id}/*")
+    statements = [s for p in policies for s in p["Statement"] if s["Sid"].startswith("AllowLoadBalancer")]
+    assert [s["Principal"] for s in statements] == [
+        {"AWS": "${data.aws_elb_service_account.elb-service-account.arn}"},
+        {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+    ]
+    assert all(s["Resource"] == [s["Resource"][0]] for s in statements)
+    assert all(s["Resource"][0].endswith(f"/alb/AWSLogs/{env.account_id}/*") for s in statements)
 
 
 def test_https_uses_a_tls_1_2_plus_policy_and_the_environments_certificate(stack, environments):
     https = _listeners(stack)[443]
     assert https["protocol"] == "HTTPS" and https["ssl_policy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https["certificate_arn"] == _env(stack, environments).compute.certificate_arn
+    (name, certificate), *_ = stack.config["data"]["aws_acm_certificate"].items()
+    assert https["certificate_arn"] == f"${{data.aws_acm_certificate.{name}.arn}}"
+    assert certificate["domain"] == _env(stack, environments).compute.certificate_domain
 
 
 def test_http_is_only_redirected_to_https(stack):
@@ -232,7 +238,7 @@ def _compute_props(**changes) -> ComputeProps:
         target_cpu_percent=60,
         service_port=8080,
         health_check_path="/health",
-        certificate_arn="arn:aws:acm:eu-west-2:111111111111:certificate/4d1f0c52-6b8e-4f57-9a0e-1c2b3d4e5f60",
+        certificate_domain="analytics.unit.northwind.example",
         access_logs_bucket="logs",
         load_balancer_deletion_protection=False,
         ebs_kms_key_arn="k",
@@ -250,7 +256,7 @@ def _compute_props(**changes) -> ComputeProps:
     ("changes", "message"),
     [
         ({"min_size": 3}, r"min_size \(3\) <= max_size \(2\)"),
-        ({"certificate_arn": "arn:aws:iam::1:server-certificate/x"}, "not an ACM certificate ARN"),
+        ({"certificate_domain": "https://analytics.northwind.example"}, "is not a DNS name"),
         ({"application_subnet_ids": ("a1",)}, "subnets in two AZs"),
         ({"root_volume_gib": 4}, "root_volume_gib"),
         ({"load_balancer_idle_timeout_seconds": 75}, r"keep_alive_seconds \(75\) must exceed"),
@@ -270,6 +276,7 @@ def test_documented_defaults_match_the_code():
     props = _compute_props()
     assert (props.root_volume_gib, props.access_logs_prefix, dict(props.propagated_tags)) == (20, "alb", {})
     assert props.load_balancer_idle_timeout_seconds == 60
+    assert props.access_logs_after == ()
     assert BOOT.release.database_user == "analytics_service"
     assert props.name == "northwind-x-analytics"
 

@@ -124,6 +124,8 @@ def test_glue_jobs_reach_the_database_through_a_network_connection_that_carries_
 def _props(**changes) -> DatabaseProps:
     values = dict(
         name_prefix="northwind-x",
+        account_id="111111111111",
+        region="eu-west-2",
         network=DatabaseNetwork("vpc", ("a", "b"), "app-a", "eu-west-2a"),
         engine_version="18",
         instance_class="db.t4g.micro",
@@ -192,10 +194,15 @@ def _load_with(tmp_path, env_name: str, section: str, **values):
         ("database", {"max_allocated_storage_gib": 30, "allocated_storage_gib": 50}, "is below allocated_storage"),
         (
             "compute",
-            {"certificate_arn": "not-an-arn"},
-            r"dev\.yaml: compute\.certificate_arn: 'not-an-arn' is not valid: String should match",
+            {"certificate_domain": "not a name"},
+            r"dev\.yaml: compute\.certificate_domain: 'not a name' is not valid: String should match",
         ),
-        ("alarms", {"alert_email": "oncall"}, r"dev\.yaml: alarms\.alert_email"),
+        (
+            "alarms",
+            {"subscriptions": [{"protocol": "email", "endpoint": "oncall"}]},
+            r"dev\.yaml: alarms\.subscriptions\.0: 'oncall' is not an e-mail address",
+        ),
+        ("alarms", {"subscriptions": []}, r"dev\.yaml: alarms\.subscriptions: List should have at least 1 item"),
     ],
 )
 def test_serving_settings_rds_would_refuse_are_refused_when_the_definition_loads(tmp_path, section, values, message):

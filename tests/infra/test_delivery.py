@@ -168,7 +168,7 @@ def test_the_build_role_reaches_only_this_stacks_state_object_its_key_and_lock_t
     assert statements["ListStateKey"]["Condition"] == {
         "StringEquals": {"s3:prefix": f"{env.stack_name}/terraform.tfstate"}
     }
-    state_key = statements["UseStateKey"]
+    state_key = statements["UseStateKeyThroughS3"]
     assert state_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert state_key["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": [env.state.kms_key_alias]}
     assert state_key["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{env.state.region}.amazonaws.com"}
@@ -181,6 +181,7 @@ def test_the_build_role_reaches_only_this_stacks_state_object_its_key_and_lock_t
 def _props(**changes) -> DeliveryProps:
     base = DeliveryProps(
         name_prefix="northwind-dev",
+        account_id="111111111111",
         region="eu-west-2",
         environment_name="dev",
         stack_name="northwind-dev",

@@ -35,7 +35,11 @@ def test_no_key_policy_grants_kms_star_and_only_key_administrators_administer(st
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert "kms:*" not in actions and "*" not in actions
             if "kms:PutKeyPolicy" in actions or "kms:ScheduleKeyDeletion" in actions:
-                assert statement["Principal"] == {"AWS": [env.deploy_role_arn]}
+                assert statement["Principal"] == {"AWS": f"arn:aws:iam::{env.account_id}:root"}
+                assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] in (
+                    [env.deploy_role_arn],
+                    [env.break_glass_role_arn],
+                )
 
 
 def test_key_use_through_services_is_confined_to_the_account_and_region(synthesized):
@@ -49,13 +53,12 @@ def test_key_use_through_services_is_confined_to_the_account_and_region(synthesi
     ]
 
 
-def test_the_logs_key_lets_cloudwatch_logs_of_this_account_use_it(synthesized):
-    logs_key = _keys_by_purpose(synthesized["dev"])["logs"]
-    statements = {s["Sid"]: s for s in json.loads(logs_key["policy"])["Statement"]}
-    assert statements["UseByLogsService"]["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
-    assert statements["UseByLogsService"]["Condition"]["StringEquals"]["aws:SourceAccount"] == "111111111111"
-
-
 def test_encryption_props_refuse_a_construct_without_key_administrators():
     with pytest.raises(ValueError, match="key_admin_role_arns: at least one key administrator"):
-        EncryptionProps(name_prefix="northwind-x", account_id="1" * 12, region="eu-west-2", key_admin_role_arns=())
+        EncryptionProps(
+            name_prefix="northwind-x",
+            account_id="1" * 12,
+            region="eu-west-2",
+            key_admin_role_arns=(),
+            break_glass_role_arn="arn:aws:iam::111111111111:role/break-glass",
+        )

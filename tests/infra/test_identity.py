@@ -223,6 +223,8 @@ def _props() -> IdentityProps:
         secrets_kms_key_arn="arn:aws:kms:eu-west-2:111111111111:key/secrets",
         zone_database_names={z: f"northwind_unit_{z}" for z in ("raw", "curated", "quarantine", "reports")},
         deploy_role_arn="arn:aws:iam::111111111111:role/deploy",
+        saml_provider_arn="arn:aws:iam::111111111111:saml-provider/northwind-workforce",
+        session_instance_group="northwind-unit-analytics",
     )
 
 

@@ -43,7 +43,7 @@ def test_the_lake_bucket_has_the_briefs_name_made_unique_by_the_account(stack, e
 def test_every_data_bucket_uses_sse_kms_with_a_bucket_key_and_only_log_buckets_use_sse_s3(stack):
     rows = bucket_rows(stack.config, "any")
     kms = [row for row in rows if row.sse.startswith("kms:")]
-    assert {row.sse for row in kms} <= {"kms:lake", "kms:lake-replica@eu-west-1"}
+    assert {row.sse for row in kms} <= {"kms:lake", "kms:lake-replica@eu-west-1", "kms:audit"}
     assert all(row.bucket_key for row in kms)
     sse_s3 = [row.bucket for row in rows if not row.sse.startswith("kms:")]
     assert sse_s3 and all("-access-logs-" in name for name in sse_s3)
@@ -53,7 +53,7 @@ def test_the_lake_and_artifacts_buckets_encrypt_with_the_stacks_lake_key(stack):
     lake_key = next(k for k, body in stack.resources("aws_kms_key").items() if body["tags"]["purpose"] == "lake")
     encryption = _per_bucket(stack, "aws_s3_bucket_server_side_encryption_configuration")
     for name, body in stack.resources("aws_s3_bucket").items():
-        if "-access-logs-" in body["bucket"] or "region" in body:
+        if "-access-logs-" in body["bucket"] or "-audit-" in body["bucket"] or "region" in body:
             continue
         default = encryption[name]["rule"][0]["apply_server_side_encryption_by_default"]
         assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": f"${{aws_kms_key.{lake_key}.arn}}"}
@@ -236,6 +236,7 @@ def test_a_log_bucket_admits_another_log_producer_under_its_own_prefix():
 def _log_props(**overrides) -> SecureBucketProps:
     values = {
         "bucket_name": "northwind-test-logs",
+        "account_id": "111111111111",
         "classification": Classification.INTERNAL,
         "kms_key_arn": None,
         "noncurrent_version_expiry_days": 7,
@@ -268,9 +269,14 @@ def test_retention_refuses_standard_ia_before_30_days_and_glacier_too_soon_after
 
 def test_replication_refuses_unknown_zones_and_a_key_without_administrators():
     with pytest.raises(ValueError, match=r"LakeReplication\.zones"):
-        LakeReplication(region="eu-west-1", key_admin_role_arns=("arn:aws:iam::1:role/a",), zones=("gold",))
+        LakeReplication(
+            region="eu-west-1",
+            key_admin_role_arns=("arn:aws:iam::1:role/a",),
+            break_glass_role_arn="arn:aws:iam::1:role/b",
+            zones=("gold",),
+        )
     with pytest.raises(ValueError, match="key_admin_role_arns"):
-        LakeReplication(region="eu-west-1", key_admin_role_arns=())
+        LakeReplication(region="eu-west-1", key_admin_role_arns=(), break_glass_role_arn="arn:aws:iam::1:role/b")
 
 
 def _lake_props(**overrides) -> DataLakeProps:
@@ -306,7 +312,9 @@ def test_the_raw_landing_pattern_selects_objects_created_under_raw_in_the_lake_b
 
 
 def test_a_replica_in_the_lakes_own_region_is_refused():
-    replication = LakeReplication(region="eu-west-2", key_admin_role_arns=("arn:aws:iam::1:role/a",))
+    replication = LakeReplication(
+        region="eu-west-2", key_admin_role_arns=("arn:aws:iam::1:role/a",), break_glass_role_arn="arn:aws:iam::1:role/b"
+    )
     with pytest.raises(ValueError, match="must be in another region than eu-west-2"):
         _lake_props(replication=replication)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modules.observability import GLUE_FAILURE_STATES, AlarmThresholds, ObservabilityProps
+from modules.observability import GLUE_FAILURE_STATES, AlarmThresholds, AlertSubscriber, ObservabilityProps
 from scripts.report_serving import alarm_rows
 
 EXPECTED_ALARMS = {
@@ -65,7 +65,10 @@ def test_the_alert_key_lets_cloudwatch_publish_only_for_this_environments_alarms
         condition["ArnLike"]["aws:SourceArn"]
         == f"arn:aws:cloudwatch:{env.region}:{env.account_id}:alarm:{stack.name}-*"
     )
-    assert "Condition" not in statements["EventBridgePublishes"]
+    # EventBridge's KMS requests carry no source account or ARN: only the topic's encryption context confines it.
+    assert set(statements["EventBridgePublishesToTheAlertTopic"]["Condition"]["StringEquals"]) == {
+        "kms:EncryptionContext:aws:sns:topicArn"
+    }
 
 
 def test_every_metric_alarm_exists_and_notifies_the_topic_on_alarm_and_recovery(stack):
@@ -104,18 +107,19 @@ def test_only_this_environments_rules_and_alarms_may_publish_to_the_topic(stack,
     statements = {s["Sid"]: s for s in policy["Statement"]}
     rules = statements["EventBridgeRulesOfThisEnvironment"]
     assert rules["Principal"] == {"Service": "events.amazonaws.com"}
-    pattern = rules["Condition"]["ArnLike"]["aws:SourceArn"]
-    assert pattern == f"arn:aws:events:{env.region}:{env.account_id}:rule/{stack.name}-*"
-    rules_in_stack = stack.resources("aws_cloudwatch_event_rule").values()
-    assert all(rule["name"].startswith(f"{stack.name}-") for rule in rules_in_stack)
+    assert rules["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": env.account_id},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:events:{env.region}:{env.account_id}:rule/{stack.name}-*"},
+    }
+    assert all(r["name"].startswith(f"{stack.name}-") for r in stack.resources("aws_cloudwatch_event_rule").values())
     alarms = statements["CloudWatchAlarmsOfThisEnvironment"]["Condition"]
     assert alarms["StringEquals"]["aws:SourceAccount"] == env.account_id
 
 
-def test_an_email_subscription_exists_only_where_the_environment_names_an_address(stack, environments):
-    email = _env(stack, environments).alarms.alert_email
-    endpoints = [s["endpoint"] for s in stack.resources("aws_sns_topic_subscription").values()]
-    assert endpoints == ([email] if email else [])
+def test_the_topic_is_subscribed_exactly_by_the_environments_subscriptions(stack, environments):
+    wanted = [(s.protocol.value, s.endpoint) for s in _env(stack, environments).alarms.subscriptions]
+    subscribed = [(s["protocol"], s["endpoint"]) for s in stack.resources("aws_sns_topic_subscription").values()]
+    assert subscribed == wanted
 
 
 def test_the_dashboard_shows_glue_database_insights_load_balancer_and_scaling(stack):
@@ -149,16 +153,18 @@ def _props(**changes) -> ObservabilityProps:
         account_id="1" * 12,
         region="eu-west-2",
         key_admin_role_arns=("arn:aws:iam::111111111111:role/admin",),
+        break_glass_role_arn="arn:aws:iam::111111111111:role/break-glass",
         logs_kms_key_arn="k",
         log_retention_days=30,
         thresholds=thresholds,
+        subscribers=(AlertSubscriber("email", "oncall@northwind.example"),),
     )
     return ObservabilityProps(**{**values, **changes})
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"key_admin_role_arns": ()}, "key_admin_role_arns"), ({"alert_email": "oncall"}, "not an e-mail")],
+    [({"key_admin_role_arns": ()}, "key_admin_role_arns"), ({"subscribers": ()}, "at least one subscriber")],
 )
 def test_observability_props_refuse_invalid_values_naming_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -170,8 +176,13 @@ def test_alarm_thresholds_refuse_a_cpu_percentage_above_100():
         AlarmThresholds(101, 5, 80, 10, 1, 2)
 
 
-def test_documented_defaults_match_the_code():
-    assert _props().alert_email is None
+def test_a_subscriber_must_be_an_email_address_or_an_https_url():
+    with pytest.raises(ValueError, match="not an e-mail address"):
+        AlertSubscriber("email", "oncall")
+    with pytest.raises(ValueError, match="not an https:// URL"):
+        AlertSubscriber("https", "http://pager.example/hook")
+    with pytest.raises(ValueError, match="use email or https"):
+        AlertSubscriber("sms", "+440000")
 
 
 def test_the_report_command_prints_database_compute_and_alarm_tables_from_the_synthesized_json(synthesized):

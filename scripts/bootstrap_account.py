@@ -1,0 +1,212 @@
+"""Create (or verify) what an environment's account needs before any stack: once per account.
+
+    python -m scripts.bootstrap_account ENV [--saml-metadata FILE] [--dry-run]
+
+Run with administrator credentials of the environment's account, before ``scripts.bootstrap_state`` and the
+first ``cdktf deploy`` (docs/adr/0075-account-bootstrap-outside-the-stacks.md). Idempotent: each step reports
+``created``, ``updated`` or ``present``, and existing resources are brought to what the code says.
+
+1. the workforce SAML identity provider the persona roles trust (its metadata from ``--saml-metadata``);
+2. the permissions boundary every role of the stacks carries;
+3. the roles of ``scripts.account_policies.ACCOUNT_ROLES``: break glass (MFA only) and the deploy role
+   (what the stacks' resources need, nothing more), with their managed policies;
+4. AWS Config's service-linked role, which the stack's recorder and audit key name.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import unquote
+
+import typer
+from botocore.exceptions import ClientError
+
+from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environment
+from scripts.account_policies import RoleSpec, account_roles, boundary_document
+from scripts.bootstrap_state import BootstrapReport, require_account
+
+app = typer.Typer(add_completion=False, help=__doc__)
+CONFIG_SERVICE = "config.amazonaws.com"
+CONFIG_SERVICE_LINKED_ROLE = "AWSServiceRoleForConfig"
+# IAM keeps at most five versions of a managed policy; one is freed before each new version.
+POLICY_VERSIONS_KEPT = 4
+TAGS = [{"Key": "project", "Value": "northwind"}, {"Key": "managed-by", "Value": "account-bootstrap"}]
+
+
+class BootstrapError(RuntimeError):
+    """The account cannot be bootstrapped as asked; the message says what to do."""
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _document(value) -> dict:
+    """A policy document as IAM returns it (a dict, or URL-encoded JSON), parsed."""
+    return value if isinstance(value, dict) else json.loads(unquote(value))
+
+
+def _saml_provider(iam, env: EnvironmentConfig, metadata: str | None, report: BootstrapReport) -> None:
+    step = "saml provider"
+    try:
+        current = iam.get_saml_provider(SAMLProviderArn=env.saml_provider_arn)
+    except ClientError as error:
+        if _code(error) != "NoSuchEntity":
+            raise
+        if metadata is None:
+            raise BootstrapError(
+                f"the workforce identity provider {env.account.saml_provider_name} does not exist in "
+                f"{env.account_id}; pass --saml-metadata FILE (the identity provider's SAML metadata XML)"
+            ) from None
+        iam.create_saml_provider(Name=env.account.saml_provider_name, SAMLMetadataDocument=metadata, Tags=TAGS)
+        report.note(step, "created")
+        return
+    report.note(step, "present")
+    if metadata is not None and current.get("SAMLMetadataDocument") != metadata:
+        iam.update_saml_provider(SAMLProviderArn=env.saml_provider_arn, SAMLMetadataDocument=metadata)
+        report.note(step, "updated")
+
+
+def _managed_policy(iam, arn: str, name: str, document: str, step: str, report: BootstrapReport) -> None:
+    """Create the policy, or make ``document`` its default version when it differs."""
+    try:
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    except ClientError as error:
+        if _code(error) != "NoSuchEntity":
+            raise
+        iam.create_policy(PolicyName=name, PolicyDocument=document, Tags=TAGS)
+        report.note(step, "created")
+        return
+    report.note(step, "present")
+    default = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    if _document(default["Document"]) == json.loads(document):
+        return
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    for old in sorted((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])[
+        : max(0, len(versions) - POLICY_VERSIONS_KEPT)
+    ]:
+        iam.delete_policy_version(PolicyArn=arn, VersionId=old["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+    report.note(step, "updated")
+
+
+def _role(iam, env: EnvironmentConfig, spec: RoleSpec, report: BootstrapReport) -> None:
+    step = f"role {spec.name}"
+    trust = spec.trust(env)
+    try:
+        role = iam.get_role(RoleName=spec.name)["Role"]
+    except ClientError as error:
+        if _code(error) != "NoSuchEntity":
+            raise
+        iam.create_role(
+            RoleName=spec.name,
+            AssumeRolePolicyDocument=trust,
+            Description=spec.description,
+            MaxSessionDuration=spec.max_session_seconds,
+            Tags=TAGS,
+        )
+        report.note(step, "created")
+    else:
+        report.note(step, "present")
+        if _document(role["AssumeRolePolicyDocument"]) != json.loads(trust):
+            iam.update_assume_role_policy(RoleName=spec.name, PolicyDocument=trust)
+            report.note(step, "updated")
+        if role.get("MaxSessionDuration") != spec.max_session_seconds:
+            iam.update_role(RoleName=spec.name, MaxSessionDuration=spec.max_session_seconds)
+            report.note(step, "updated")
+    wanted = list(spec.aws_managed_policies)
+    for index, document in enumerate(spec.own_policies(env), start=1):
+        name = f"{spec.name}-{index}"
+        arn = f"arn:aws:iam::{env.account_id}:policy/{name}"
+        _managed_policy(iam, arn, name, document, step, report)
+        wanted.append(arn)
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=spec.name)["AttachedPolicies"]}
+    for arn in sorted(set(wanted) - attached):
+        iam.attach_role_policy(RoleName=spec.name, PolicyArn=arn)
+        report.note(step, "updated")
+    for arn in sorted(attached - set(wanted)):
+        iam.detach_role_policy(RoleName=spec.name, PolicyArn=arn)
+        report.note(step, "updated")
+
+
+def _config_service_linked_role(iam, report: BootstrapReport) -> None:
+    step = "config service-linked role"
+    try:
+        iam.get_role(RoleName=CONFIG_SERVICE_LINKED_ROLE)
+    except ClientError as error:
+        if _code(error) != "NoSuchEntity":
+            raise
+        try:
+            iam.create_service_linked_role(AWSServiceName=CONFIG_SERVICE)
+        except ClientError as taken:
+            # IAM answers InvalidInput "has been taken" when the role exists under the service's own name.
+            if _code(taken) not in ("InvalidInput", "EntityAlreadyExists"):
+                raise
+            report.note(step, "present")
+        else:
+            report.note(step, "created")
+    else:
+        report.note(step, "present")
+
+
+def bootstrap_account(env: EnvironmentConfig, session, saml_metadata: str | None = None) -> BootstrapReport:
+    """Create or verify the account baseline of ``env`` (see the module docstring)."""
+    require_account(session, env)
+    iam = session.client("iam")
+    report = BootstrapReport()
+    _saml_provider(iam, env, saml_metadata, report)
+    _managed_policy(
+        iam,
+        env.permissions_boundary_arn,
+        env.account.permissions_boundary_name,
+        boundary_document(env),
+        "permissions boundary",
+        report,
+    )
+    for spec in account_roles(env):
+        _role(iam, env, spec, report)
+    _config_service_linked_role(iam, report)
+    return report
+
+
+@app.command()
+def main(
+    env_name: Annotated[str, typer.Argument(metavar="ENV", help="Environment whose account to bootstrap.")],
+    saml_metadata: Annotated[
+        Path | None, typer.Option(help="The workforce identity provider's SAML metadata XML (needed to create it).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only say what would be ensured.")] = False,
+) -> None:
+    try:
+        env = load_environment(env_name)
+    except EnvironmentDefinitionError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    roles = ", ".join(spec.name for spec in account_roles(env))
+    if dry_run:
+        typer.echo(
+            f"would ensure in account {env.account_id}: SAML provider {env.account.saml_provider_name}, "
+            f"boundary {env.account.permissions_boundary_name}, roles {roles}, {CONFIG_SERVICE_LINKED_ROLE}"
+        )
+        return
+    if saml_metadata is not None and not saml_metadata.is_file():
+        typer.echo(f"error: --saml-metadata {saml_metadata}: no such file", err=True)
+        raise typer.Exit(2)
+    import boto3
+
+    metadata = saml_metadata.read_text(encoding="utf-8") if saml_metadata else None
+    try:
+        report = bootstrap_account(env, boto3.Session(), metadata)
+    except (EnvironmentDefinitionError, BootstrapError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    for step, outcome in report.steps.items():
+        typer.echo(f"{step}: {outcome}")
+    typer.echo(f"account {env.account_id} is ready for {env.name}: next, make state-backend ENV={env.name}")
+
+
+if __name__ == "__main__":
+    sys.exit(app())
