@@ -161,28 +161,30 @@ def test_bootstrap_run_twice_finds_everything_present_and_keeps_one_key(aws_doub
 def test_a_rerun_in_an_account_with_more_than_a_page_of_kms_aliases_keeps_one_state_key(
     aws_double, dev_in_moto_account
 ):
-    bootstrap(dev_in_moto_account, aws_double)
     kms = aws_double.client("kms")
+    # A busy account: these aliases come before the state alias, which lands on a later page.
     for index in range(KMS_ALIASES_PER_PAGE + 10):
-        # Sorted before alias/northwind-*, so the state alias falls on a later page.
-        kms.create_alias(AliasName=f"alias/a-team-{index:03}", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+        kms.create_alias(AliasName=f"alias/team-{index:03}", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+    bootstrap(dev_in_moto_account, aws_double)
     _page_list_aliases_like_kms(aws_double)
+    assert aws_double.client("kms").list_aliases()["Truncated"] is True
     keys_before = len(kms.list_keys()["Keys"])
     assert bootstrap(dev_in_moto_account, aws_double).steps["kms key"] == "present"
     assert len(kms.list_keys()["Keys"]) == keys_before
 
 
 def test_a_rerun_in_an_account_with_more_than_a_page_of_tables_finds_the_lock_table(aws_double, dev_in_moto_account):
-    bootstrap(dev_in_moto_account, aws_double)
     dynamodb = aws_double.client("dynamodb")
-    # ListTables answers at most 100 names a page; these sort before northwind-terraform-locks-dev.
+    # ListTables answers at most 100 names a page; the lock table comes after these.
     for index in range(101):
         dynamodb.create_table(
-            TableName=f"a-team-{index:03}",
+            TableName=f"team-{index:03}",
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+    bootstrap(dev_in_moto_account, aws_double)
+    assert "LastEvaluatedTableName" in dynamodb.list_tables()
     assert bootstrap(dev_in_moto_account, aws_double).steps["lock table"] == "present"
 
 

@@ -202,7 +202,7 @@ def _load_with(tmp_path, env_name: str, section: str, **values):
             {"subscriptions": [{"protocol": "email", "endpoint": "oncall"}]},
             r"dev\.yaml: alarms\.subscriptions\.0: 'oncall' is not an e-mail address",
         ),
-        ("alarms", {"subscriptions": []}, r"dev\.yaml: alarms\.subscriptions: List should have at least 1 item"),
+        ("alarms", {"subscriptions": []}, r"dev\.yaml: alarms\.subscriptions: Tuple should have at least 1 item"),
     ],
 )
 def test_serving_settings_rds_would_refuse_are_refused_when_the_definition_loads(tmp_path, section, values, message):

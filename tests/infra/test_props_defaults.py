@@ -11,6 +11,7 @@ import pytest
 from modules.backup import BackupProps
 from modules.catalog import CatalogProps
 from modules.compute import ServiceRuntime
+from modules.detection import DetectionProps
 from modules.governance import GovernanceProps, TagGrant
 from modules.identity import IdentityProps
 from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBucketProps
@@ -23,6 +24,7 @@ PROPS = (
     BackupProps,
     CatalogProps,
     DataLakeProps,
+    DetectionProps,
     GovernanceProps,
     IdentityProps,
     LakeReplication,

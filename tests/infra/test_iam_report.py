@@ -1,0 +1,44 @@
+"""The IAM report is computed from the synthesized stacks and the account bootstrap's documents."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from scripts.report_iam import account_role_rows, app, render_markdown, role_rows
+
+
+def test_the_report_lists_every_role_with_who_may_assume_it_its_boundary_and_its_grants(synthesized, environments):
+    for name, stack in synthesized.items():
+        rows = role_rows(stack.config, name)
+        assert {row.name for row in rows} == {b["name"] for b in stack.resources("aws_iam_role").values()}
+        env = environments[name]
+        assert {row.boundary for row in rows} == {f"iam policy {env.permissions_boundary_arn}"}
+        assert all(row.assumed_by and row.grants for row in rows)
+        sre = next(row for row in rows if row.name == f"{stack.name}-devops-sre")
+        assert sre.assumed_by == (f"Federated iam saml provider {env.saml_provider_arn}",)
+        assert any("ssm:resourceTag/aws:autoscaling:groupName" in g.conditions for g in sre.grants)
+
+
+def test_the_account_bootstraps_roles_are_in_the_report_from_the_documents_it_applies(environments):
+    rows = account_role_rows(environments["stage"])
+    assert [row.name for row in rows] == ["northwind-break-glass", "northwind-terraform-deploy"]
+    deploy = rows[1]
+    assert {g.policy for g in deploy.grants} == {f"northwind-terraform-deploy-{i}" for i in (1, 2, 3)}
+    markdown = render_markdown(rows)
+    assert "#### northwind-terraform-deploy (stage, account bootstrap)" in markdown
+    assert "| northwind-terraform-deploy-3 | CreateRolesOnlyWithTheBoundary | Allow | iam:CreateRole" in markdown
+
+
+def test_the_report_command_prints_one_environment_as_markdown(synthesized):
+    outdir = synthesized["dev"].path.parents[2]
+    result = CliRunner().invoke(app, ["--outdir", str(outdir), "--env", "dev", "--markdown"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "#### northwind-dev-glue-jobs (dev, stack)" in result.output
+    assert "${aws:userid}" in result.output and "$${" not in result.output
+    assert result.output.rstrip().endswith("16 roles in 1 environment(s)")
+
+
+def test_the_report_command_names_an_environment_it_has_no_stack_for(synthesized):
+    outdir = synthesized["dev"].path.parents[2]
+    result = CliRunner().invoke(app, ["--outdir", str(outdir), "--env", "qa"])
+    assert result.exit_code == 2 and "no synthesized stack for 'qa'" in result.output
