@@ -28,6 +28,8 @@ PLAN_READ_ACTIONS = (
     "acm:DescribeCertificate",
     "acm:ListCertificates",
     "acm:ListTagsForCertificate",
+    "athena:GetWorkGroup",
+    "athena:ListTagsForResource",
     "autoscaling:Describe*",
     "backup:Describe*",
     "backup:GetBackupPlan",
@@ -102,6 +104,8 @@ PLAN_READ_SCOPED_ACTIONS = (
     "glue:GetDataCatalogEncryptionSettings",
     "glue:GetDatabase",
     "glue:GetDatabases",
+    "glue:GetTable",
+    "glue:GetTables",
     "glue:GetTags",
     "s3:GetAccelerateConfiguration",
     "s3:GetBucket*",
@@ -128,6 +132,13 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "access-analyzer:DeleteAnalyzer",
         "access-analyzer:TagResource",
         "access-analyzer:UntagResource",
+    ),
+    "aws_athena_workgroup": (
+        "athena:CreateWorkGroup",
+        "athena:DeleteWorkGroup",
+        "athena:TagResource",
+        "athena:UntagResource",
+        "athena:UpdateWorkGroup",
     ),
     "aws_autoscaling_group": (
         "autoscaling:CreateAutoScalingGroup",
@@ -256,6 +267,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "glue:UntagResource",
         "glue:UpdateDatabase",
     ),
+    "aws_glue_catalog_table": ("glue:CreateTable", "glue:DeleteTable", "glue:UpdateTable"),
     "aws_glue_connection": ("glue:CreateConnection", "glue:DeleteConnection", "glue:UpdateConnection"),
     "aws_glue_data_catalog_encryption_settings": ("glue:PutDataCatalogEncryptionSettings",),
     "aws_glue_security_configuration": (
@@ -430,6 +442,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
 # data-bearing API among them); IAM, KMS, S3, Glue and Secrets Manager are scoped by name below.
 REGIONAL_SERVICES = (
     "access-analyzer",
+    "athena",
     "autoscaling",
     "backup",
     "backup-storage",
