@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth account-bootstrap state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ bench-api: $(STAMP_APP) ## Benchmark the analytics API under load with wrk, besi
 
 bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 	@scripts/bench-synth
+
+account-bootstrap: $(STAMP_APP) ## Once per account: identity provider, boundary, deploy and break-glass roles, then the state backend: make account-bootstrap ENV=dev [SAML_METADATA=idp.xml]
+	@$(PY) -m scripts.bootstrap_account "$(ENV)" $(if $(SAML_METADATA),--saml-metadata "$(SAML_METADATA)")
+	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
 state-backend: $(STAMP_APP) ## Create or verify one environment's state bucket and lock table: make state-backend ENV=dev
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
