@@ -203,9 +203,8 @@ def main(
     except (EnvironmentDefinitionError, BootstrapError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    for step, outcome in report.steps.items():
-        typer.echo(f"{step}: {outcome}")
-    typer.echo(f"account {env.account_id} is ready for {env.name}: next, make state-backend ENV={env.name}")
+    report.echo()
+    typer.echo(f"account {env.account_id} is ready for {env.name}; its state backend comes next (make state-backend)")
 
 
 if __name__ == "__main__":

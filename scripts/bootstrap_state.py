@@ -58,6 +58,11 @@ class BootstrapReport:
 
     steps: dict[str, str] = field(default_factory=dict)
 
+    def echo(self) -> None:
+        """Print one line per step."""
+        for step, outcome in self.steps.items():
+            typer.echo(f"{step}: {outcome}")
+
     def note(self, step: str, outcome: str) -> None:
         """Record ``outcome`` of a step, keeping the strongest of what it did (created > updated > present)."""
         if OUTCOMES.index(outcome) >= OUTCOMES.index(self.steps.get(step, "present")):
@@ -99,6 +104,17 @@ def state_key_policy(env: EnvironmentConfig) -> str:
     )
 
 
+def _deny_insecure_transport(bucket: str) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def state_bucket_policy(env: EnvironmentConfig, key_arn: str) -> str:
     """TLS only; writes only SSE-KMS with the state key (the backend names it by its alias); objects read and
     written only by the state's roles (``scripts.account_policies.state_reader_arns``)."""
@@ -108,14 +124,7 @@ def state_bucket_policy(env: EnvironmentConfig, key_arn: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "s3:*",
-                    "Resource": [f"arn:aws:s3:::{bucket}", objects],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                _deny_insecure_transport(bucket),
                 {
                     "Sid": "DenyWritesNotEncryptedWithKms",
                     "Effect": "Deny",
@@ -167,14 +176,7 @@ def access_log_bucket_policy(env: EnvironmentConfig) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "s3:*",
-                    "Resource": [f"arn:aws:s3:::{logs}", f"arn:aws:s3:::{logs}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                _deny_insecure_transport(logs),
                 {
                     "Sid": "AllowServerAccessLogDelivery",
                     "Effect": "Allow",
@@ -370,8 +372,7 @@ def main(
     except EnvironmentDefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    for step, outcome in report.steps.items():
-        typer.echo(f"{step}: {outcome}")
+    report.echo()
     typer.echo(f"state backend of {env.name} is ready: s3://{env.state.bucket}, lock table {env.state.lock_table}")
 
 

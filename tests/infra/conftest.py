@@ -71,3 +71,19 @@ def synthesized(environments, tmp_path_factory) -> dict[str, SynthesizedStack]:
 def stack(request, synthesized) -> SynthesizedStack:
     """Each shipped environment's stack in turn."""
     return synthesized[request.param]
+
+
+@pytest.fixture
+def aws_double(monkeypatch):
+    """moto stands in for AWS (AWS itself cannot be reached from tests); its default account is 123456789012."""
+    from moto import mock_aws
+
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    with mock_aws():
+        import boto3
+
+        yield boto3.Session(region_name="eu-west-2")

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote
 
-import boto3
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner
 
 from environments import EnvironmentDefinitionError
@@ -19,17 +17,10 @@ from scripts.deploy_permissions import deploy_policy_documents
 METADATA = (Path(__file__).parents[1] / "support" / "workforce-idp-metadata.xml").read_text()
 
 
-@pytest.fixture
-def aws_double(monkeypatch):
-    """moto stands in for AWS (account 123456789012), with AWS's managed policies loaded."""
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+@pytest.fixture(autouse=True)
+def aws_managed_policies(monkeypatch):
+    """The break-glass role attaches AWS's AdministratorAccess: moto loads AWS's managed policies on request."""
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-    with mock_aws():
-        yield boto3.Session(region_name="eu-west-2")
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from environments import EnvironmentDefinitionError
 from scripts.account_policies import state_reader_arns
@@ -14,18 +12,6 @@ from scripts.bootstrap_state import access_log_bucket_name, bootstrap
 
 # ListAliases answers at most 50 aliases a page by default (AWS KMS API reference).
 KMS_ALIASES_PER_PAGE = 50
-
-
-@pytest.fixture
-def aws_double(monkeypatch):
-    """moto stands in for AWS; its default account id is 123456789012."""
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
-    with mock_aws():
-        yield boto3.Session(region_name="eu-west-2")
 
 
 @pytest.fixture
@@ -163,8 +149,9 @@ def test_a_rerun_in_an_account_with_more_than_a_page_of_kms_aliases_keeps_one_st
 ):
     kms = aws_double.client("kms")
     # A busy account: these aliases come before the state alias, which lands on a later page.
+    team_key = kms.create_key()["KeyMetadata"]["KeyId"]
     for index in range(KMS_ALIASES_PER_PAGE + 10):
-        kms.create_alias(AliasName=f"alias/team-{index:03}", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+        kms.create_alias(AliasName=f"alias/team-{index:03}", TargetKeyId=team_key)
     bootstrap(dev_in_moto_account, aws_double)
     _page_list_aliases_like_kms(aws_double)
     assert aws_double.client("kms").list_aliases()["Truncated"] is True
