@@ -10,7 +10,9 @@ first ``cdktf deploy`` (docs/adr/0075-account-bootstrap-outside-the-stacks.md). 
 2. the permissions boundary every role of the stacks carries;
 3. the roles of ``scripts.account_policies.ACCOUNT_ROLES``: break glass (MFA only) and the deploy role
    (what the stacks' resources need, nothing more), with their managed policies;
-4. AWS Config's service-linked role, which the stack's recorder and audit key name.
+4. AWS Config's service-linked role, which the stack's recorder and audit key name;
+5. the Glue Data Catalog's ``default`` database, which Athena looks up before every query of Lake Formation data
+   (the stacks grant it DESCRIBE, modules/query) but which a fresh account's catalog does not have.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from scripts.bootstrap_state import BootstrapReport, require_account
 app = typer.Typer(add_completion=False, help=__doc__)
 CONFIG_SERVICE = "config.amazonaws.com"
 CONFIG_SERVICE_LINKED_ROLE = "AWSServiceRoleForConfig"
+DEFAULT_DATABASE = "default"
 # IAM keeps at most five versions of a managed policy; one is freed before each new version.
 POLICY_VERSIONS_KEPT = 4
 TAGS = [{"Key": "project", "Value": "northwind"}, {"Key": "managed-by", "Value": "account-bootstrap"}]
@@ -152,6 +155,21 @@ def _config_service_linked_role(iam, report: BootstrapReport) -> None:
         report.note(step, "present")
 
 
+def _default_catalog_database(glue, report: BootstrapReport) -> None:
+    step = "glue default database"
+    try:
+        glue.get_database(Name=DEFAULT_DATABASE)
+    except ClientError as error:
+        if _code(error) != "EntityNotFoundException":
+            raise
+        glue.create_database(
+            DatabaseInput={"Name": DEFAULT_DATABASE, "Description": "Looked up by Athena before each query"}
+        )
+        report.note(step, "created")
+    else:
+        report.note(step, "present")
+
+
 def bootstrap_account(env: EnvironmentConfig, session, saml_metadata: str | None = None) -> BootstrapReport:
     """Create or verify the account baseline of ``env`` (see the module docstring)."""
     require_account(session, env)
@@ -169,6 +187,7 @@ def bootstrap_account(env: EnvironmentConfig, session, saml_metadata: str | None
     for spec in account_roles(env):
         _role(iam, env, spec, report)
     _config_service_linked_role(iam, report)
+    _default_catalog_database(session.client("glue", region_name=env.region), report)
     return report
 
 
@@ -189,7 +208,8 @@ def main(
     if dry_run:
         typer.echo(
             f"would ensure in account {env.account_id}: SAML provider {env.account.saml_provider_name}, "
-            f"boundary {env.account.permissions_boundary_name}, roles {roles}, {CONFIG_SERVICE_LINKED_ROLE}"
+            f"boundary {env.account.permissions_boundary_name}, roles {roles}, {CONFIG_SERVICE_LINKED_ROLE}, "
+            f"Glue database {DEFAULT_DATABASE} in {env.region}"
         )
         return
     if saml_metadata is not None and not saml_metadata.is_file():

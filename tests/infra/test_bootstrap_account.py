@@ -109,6 +109,12 @@ def test_aws_configs_service_linked_role_is_ensured_once(aws_double, prod_in_mot
     assert len(roles) == 1
 
 
+def test_the_catalogs_default_database_athena_looks_up_is_ensured_once(aws_double, prod_in_moto_account):
+    assert bootstrap_account(prod_in_moto_account, aws_double, METADATA).steps["glue default database"] == "created"
+    assert bootstrap_account(prod_in_moto_account, aws_double).steps["glue default database"] == "present"
+    assert aws_double.client("glue").get_database(Name="default")["Database"]["Name"] == "default"
+
+
 def test_a_second_run_changes_nothing(aws_double, prod_in_moto_account):
     bootstrap_account(prod_in_moto_account, aws_double, METADATA)
     assert set(bootstrap_account(prod_in_moto_account, aws_double).steps.values()) == {"present"}
