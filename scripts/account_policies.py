@@ -52,8 +52,10 @@ BOUNDED_SERVICES = (
     "sns",
     "ssm",
     "ssmmessages",
+    "states",
     "sts",
     "tag",
+    "xray",
 )
 BOUNDARY_DENIED_ACTIONS = (
     "account:*",

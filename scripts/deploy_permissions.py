@@ -72,11 +72,14 @@ PLAN_READ_ACTIONS = (
     "lakeformation:GetResourceLFTags",
     "lakeformation:ListPermissions",
     "logs:DescribeLogGroups",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
     "logs:DescribeResourcePolicies",
     "logs:ListTagsForResource",
     "logs:ListTagsLogGroup",
     "rds:Describe*",
     "rds:ListTagsForResource",
+    "scheduler:GetSchedule",
     "securityhub:DescribeHub",
     "securityhub:DescribeStandardsControls",
     "securityhub:GetEnabledStandards",
@@ -84,6 +87,8 @@ PLAN_READ_ACTIONS = (
     "sns:GetTopicAttributes",
     "sns:ListSubscriptionsByTopic",
     "sns:ListTagsForResource",
+    "states:DescribeStateMachine",
+    "states:ListTagsForResource",
     "sts:GetCallerIdentity",
     "wafv2:GetLoggingConfiguration",
     "wafv2:GetWebACL",
@@ -104,6 +109,7 @@ PLAN_READ_SCOPED_ACTIONS = (
     "glue:GetDataCatalogEncryptionSettings",
     "glue:GetDatabase",
     "glue:GetDatabases",
+    "glue:GetJob",
     "glue:GetTable",
     "glue:GetTables",
     "glue:GetTags",
@@ -113,6 +119,8 @@ PLAN_READ_SCOPED_ACTIONS = (
     "s3:GetLifecycleConfiguration",
     "s3:GetReplicationConfiguration",
     "s3:ListBucket",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetResourcePolicy",
 )
 # What the data sources of the stacks read (covered by the plan reads above).
 DATA_SOURCE_READS: Mapping[str, tuple[str, ...]] = {
@@ -270,6 +278,7 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "aws_glue_catalog_table": ("glue:CreateTable", "glue:DeleteTable", "glue:UpdateTable"),
     "aws_glue_connection": ("glue:CreateConnection", "glue:DeleteConnection", "glue:UpdateConnection"),
     "aws_glue_data_catalog_encryption_settings": ("glue:PutDataCatalogEncryptionSettings",),
+    "aws_glue_job": ("glue:CreateJob", "glue:DeleteJob", "glue:TagResource", "glue:UntagResource", "glue:UpdateJob"),
     "aws_glue_security_configuration": (
         "glue:CreateSecurityConfiguration",
         "glue:DeleteSecurityConfiguration",
@@ -367,6 +376,8 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "s3:ListBucketVersions",
         *_S3_BUCKET_SETTING,
     ),
+    # Objects are granted by _artifact_statements, on the artifacts bucket only.
+    "aws_s3_object": (),
     "aws_s3_bucket_lifecycle_configuration": ("s3:PutLifecycleConfiguration",),
     "aws_s3_bucket_logging": ("s3:PutBucketLogging",),
     "aws_s3_bucket_notification": ("s3:PutBucketNotification",),
@@ -376,6 +387,19 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "aws_s3_bucket_replication_configuration": ("s3:PutReplicationConfiguration",),
     "aws_s3_bucket_server_side_encryption_configuration": ("s3:PutEncryptionConfiguration",),
     "aws_s3_bucket_versioning": ("s3:PutBucketVersioning",),
+    "aws_scheduler_schedule": ("scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule"),
+    "aws_secretsmanager_secret": (
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+        "secretsmanager:UpdateSecret",
+    ),
+    "aws_secretsmanager_secret_policy": (
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:ValidateResourcePolicy",
+    ),
     "aws_security_group": (
         "ec2:AuthorizeSecurityGroupEgress",
         "ec2:AuthorizeSecurityGroupIngress",
@@ -393,6 +417,18 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "securityhub:UpdateSecurityHubConfiguration",
     ),
     "aws_securityhub_standards_subscription": ("securityhub:BatchDisableStandards", "securityhub:BatchEnableStandards"),
+    # A state machine logging to CloudWatch Logs: its creator sets up the log delivery.
+    "aws_sfn_state_machine": (
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "states:CreateStateMachine",
+        "states:DeleteStateMachine",
+        "states:TagResource",
+        "states:UntagResource",
+        "states:UpdateStateMachine",
+    ),
     "aws_sns_topic": (
         "sns:CreateTopic",
         "sns:DeleteTopic",
@@ -459,9 +495,11 @@ REGIONAL_SERVICES = (
     "lakeformation",
     "logs",
     "rds",
+    "scheduler",
     "securityhub",
     "sns",
     "ssm",
+    "states",
     "wafv2",
 )
 # Service-linked roles AWS creates when the deploy role enables the service.
@@ -486,6 +524,8 @@ PASSED_TO_SERVICES = (
     "lakeformation.amazonaws.com",
     "monitoring.rds.amazonaws.com",
     "s3.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "states.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
 )
 # Services through which the deploy role uses the keys while creating resources encrypted with them (RDS,
@@ -579,6 +619,19 @@ RESOURCELESS_ACTIONS = (
     "kms:CreateKey",
     "kms:ListAliases",
 )
+
+
+def _artifact_statements(env: EnvironmentConfig) -> list[Statement]:
+    """The stacks upload their job scripts and wheels as objects: the deploy role writes and reads those objects
+    (Terraform reads an object's metadata back), in the artifacts bucket only; no other object is readable."""
+    objects = f"arn:aws:s3:::{name_prefix(env.name)}-lake-artifacts-{env.account_id}/*"
+    return [
+        Statement(
+            sid="UploadTheStacksArtifacts",
+            actions=("s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"),
+            resources=(objects,),
+        )
+    ]
 
 
 def _kms_statements(env: EnvironmentConfig) -> list[Statement]:
@@ -701,8 +754,9 @@ def deploy_statements(env: EnvironmentConfig) -> list[Statement]:
         Statement(
             sid="PlanReadsOfTheEnvironmentsData",
             actions=PLAN_READ_SCOPED_ACTIONS,
-            resources=(*_scoped(env, "s3"), *_scoped(env, "glue")),
+            resources=(*_scoped(env, "s3"), *_scoped(env, "glue"), *_scoped(env, "secretsmanager")),
         ),
+        *_artifact_statements(env),
     ]
     resourceless = sorted(a for a in RESOURCELESS_ACTIONS if a.split(":")[0] == "glue")
     statements.append(Statement(sid="GlueSecurityConfigurations", actions=tuple(resourceless), resources=("*",)))

@@ -25,6 +25,8 @@ SOURCE_ARN_SERVICE = {
     "lakeformation.amazonaws.com": "lakeformation",
     "monitoring.rds.amazonaws.com": "rds",
     "s3.amazonaws.com": "s3",
+    "scheduler.amazonaws.com": "scheduler",
+    "states.amazonaws.com": "states",
     "vpc-flow-logs.amazonaws.com": "ec2",
 }
 
