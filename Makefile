@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth account-bootstrap state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff deploy clean tools
+.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth account-bootstrap state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff plan apply diagrams diagrams-check bench-new-environment clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ synth: bootstrap ## Main job: synthesize every environment and run the policy ga
 	@$(PY) -m scripts.synth $(if $(ENV),--env $(ENV))
 
 test: bootstrap ## Run the whole test suite with etl/ coverage enforced
-	@scripts/require-tools java
+	@scripts/require-tools java terraform
 	@$(PY) -m scripts.require_postgres
 	@$(PY) -m pytest --cov --cov-report=term --cov-report=xml
 
@@ -83,6 +83,9 @@ account-bootstrap: $(STAMP_APP) ## Once per account: identity provider, boundary
 	@$(PY) -m scripts.bootstrap_account "$(ENV)" $(if $(SAML_METADATA),--saml-metadata "$(SAML_METADATA)")
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
+bench-new-environment: bootstrap ## Time a fourth environment from nothing to its first plan; estimate the rest
+	@$(PY) -m scripts.bench_new_environment
+
 state-backend: $(STAMP_APP) ## Create or verify one environment's state bucket and lock table: make state-backend ENV=dev
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
@@ -101,11 +104,25 @@ glue-wheel: $(STAMP_APP) ## Build the etl wheel the Glue jobs install (synth bui
 secret-value: $(STAMP_APP) ## Set a platform secret's value out of band: make secret-value ENV=dev SECRET=pseudonym-key [ARGS=--generate]
 	@$(PY) -m scripts.set_secret "$(ENV)" "$(SECRET)" $(ARGS)
 
-diff: bootstrap ## cdktf diff for one environment: make diff ENV=dev
+diff: bootstrap ## cdktf diff for one environment, a preview only: make diff ENV=dev
 	@stack=$$($(PY) -m environments "$(ENV)") && cdktf diff "$$stack"
 
-deploy: bootstrap ## cdktf deploy for one environment (CodePipeline runs this after approval)
-	@stack=$$($(PY) -m environments "$(ENV)") && cdktf deploy "$$stack" --auto-approve
+plan: bootstrap ## Saved plan and its summary for one stack, as the pipeline makes it: make plan ENV=delivery
+	@scripts/require-tools terraform
+	@stack=$$($(PY) -m environments "$(ENV)") && $(PY) -m scripts.synth --env "$(ENV)" \
+		&& $(PY) -m scripts.promote plan --stack-dir "cdktf.out/stacks/$$stack" --out ".local/plans/$$stack"
+
+apply: bootstrap ## Apply that saved plan once reviewed: make apply ENV=delivery SHA256=<its sha256>
+	@scripts/require-tools terraform
+	@stack=$$($(PY) -m environments "$(ENV)") && $(PY) -m scripts.promote apply --stack-dir "cdktf.out/stacks/$$stack" \
+		--plan-dir ".local/plans/$$stack" --approved-sha256 "$(SHA256)" --out ".local/live/$$stack"
+
+diagrams: ## Render docs/architecture/*.puml to PNG and stamp each with its source's hash
+	@scripts/require-tools plantuml
+	@python3 -m scripts.diagrams render
+
+diagrams-check: ## Fail when a diagram's PNG was not rendered from its current source (CI runs this)
+	@python3 -m scripts.diagrams check
 
 clean: ## Remove generated output (keeps installed environments)
 	@rm -rf cdktf.out .pytest_cache .coverage coverage.xml dist

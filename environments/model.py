@@ -34,6 +34,11 @@ class Tier(StrEnum):
     STAGING = "staging"
     PRODUCTION = "production"
 
+    @property
+    def rank(self) -> int:
+        """Promotion never goes from a more critical tier to a less critical one."""
+        return list(Tier).index(self)
+
 
 class NatStrategy(StrEnum):
     """How private subnets reach the internet: one shared NAT gateway, or one per AZ for resilience."""
@@ -280,19 +285,6 @@ class DetectiveControls(_Section):
     audit_retention_days: Annotated[int, Field(ge=365)] = 731
 
 
-class Delivery(_Section):
-    """The CodePipeline that promotes this environment's stack (docs/adr/0041-delivery-pipeline.md).
-
-    ``repository`` is the GitHub ``owner/name`` whose ``branch`` starts the pipeline, through the
-    CodeStar connection ``connection_name`` (activated once by hand in the console).
-    """
-
-    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = "northwind/data-platform"
-    branch: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._/-]+$")] = "main"
-    connection_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")] = "northwind-github"
-    build_timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 60
-
-
 class AdHocQueries(_Section):
     """Ad-hoc SQL over the curated zone through the analytics Athena workgroup
     (docs/adr/0062-athena-for-ad-hoc-queries.md): the most one query may scan before Athena cancels it (at
@@ -340,18 +332,45 @@ class Processing(_Section):
         return jobs
 
 
-class EnvironmentConfig(_Section):
+class AccountDefinition(_Section):
+    """What every account the platform applies a stack to has: an id and region, its own state, its tags, and
+    the roles Terraform plans and applies with there."""
+
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
+    region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
+    deploy_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-terraform-deploy"
+    plan_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-terraform-plan"
+    tags: Tags
+    state: StateBackend
+
+    @property
+    def deploy_role_arn(self) -> str:
+        """The role Terraform applies an approved plan with in this account."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+
+    @property
+    def plan_role_arn(self) -> str:
+        """The read-only role Terraform plans with: it reads state and describes resources, changes nothing."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.plan_role_name}"
+
+    @property
+    def state_kms_key_arn(self) -> str:
+        """The customer-managed key the S3 backend encrypts this account's state with (an alias ARN)."""
+        return f"arn:aws:kms:{self.state.region}:{self.account_id}:{self.state.kms_key_alias}"
+
+    @property
+    def stack_name(self) -> str:
+        """Stable stack name from the definition's ``name``; renaming it would orphan the state."""
+        return f"northwind-{self.name}"  # every definition names itself: a field, or the delivery constant
+
+
+class EnvironmentConfig(AccountDefinition):
     """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""
 
     name: Annotated[str, Field(pattern=ENVIRONMENT_NAME.pattern)]
     tier: Tier
-    account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
-    region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-2"
-    deploy_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-terraform-deploy"
     log_retention_days: int = 30
     allow_data_destruction: bool = False
-    tags: Tags
-    state: StateBackend
     network: Network
     compute: Compute
     analytics_api: AnalyticsApi
@@ -359,16 +378,15 @@ class EnvironmentConfig(_Section):
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()
     alarms: Alarms
-    delivery: Delivery = Delivery()
     ad_hoc_queries: AdHocQueries = AdHocQueries()
     processing: Processing = Processing()
     account: AccountBaseline = AccountBaseline()
     detective_controls: DetectiveControls = DetectiveControls()
 
     @property
-    def deploy_role_arn(self) -> str:
-        """The role Terraform assumes in this environment's account."""
-        return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+    def smoke_test_role_name(self) -> str:
+        """The role the pipeline's smoke test uses in this account (created by the stack itself)."""
+        return f"{self.stack_name}-smoke-test"
 
     @property
     def break_glass_role_arn(self) -> str:
@@ -386,14 +404,8 @@ class EnvironmentConfig(_Section):
         return f"arn:aws:iam::{self.account_id}:saml-provider/{self.account.saml_provider_name}"
 
     @property
-    def state_kms_key_arn(self) -> str:
-        """The customer-managed key the S3 backend encrypts this environment's state with (an alias ARN)."""
-        return f"arn:aws:kms:{self.state.region}:{self.account_id}:{self.state.kms_key_alias}"
-
-    @property
-    def stack_name(self) -> str:
-        """Stable stack name; renaming it would orphan the environment's state."""
-        return f"northwind-{self.name}"
+    def smoke_test_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.smoke_test_role_name}"
 
     @model_validator(mode="after")
     def _retention_values(self) -> EnvironmentConfig:
@@ -441,3 +453,66 @@ class EnvironmentConfig(_Section):
         if problems:
             raise ValueError("a production environment requires: " + "; ".join(problems))
         return self
+
+
+class DeliveryStep(StrEnum):
+    """The delivery pipeline's build steps; each runs as its own role in the delivery account."""
+
+    BUILD = "build"
+    PLAN = "plan"
+    APPLY = "apply"
+    SMOKE = "smoke"
+
+
+class DeliveryConfig(AccountDefinition):
+    """The delivery account and its one pipeline, which takes each commit of ``branch`` through the
+    environments in ``promotion`` order (docs/adr/0090-one-promotion-pipeline-in-a-delivery-account.md).
+
+    Loaded from ``environments/delivery/delivery.yaml``. ``repository`` is the GitHub ``owner/name`` read
+    through the CodeStar connection ``connection_name`` (created by the account bootstrap, activated once in the
+    console). ``approvals_email`` subscribes to the approval topic when set.
+    """
+
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = "northwind/data-platform"
+    branch: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9._/-]+$")] = "main"
+    connection_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")] = "northwind-github"
+    promotion: Annotated[tuple[str, ...], Field(min_length=1)]
+    build_timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 60
+    log_retention_days: int = 365
+    approvals_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
+
+    @property
+    def name(self) -> str:
+        """The delivery stack's short name, used where environments use theirs (``make plan ENV=delivery``).
+        Its deploy role applies the delivery stack itself, by a person, never by the pipeline."""
+        return DELIVERY_NAME
+
+    def step_role_name(self, step: DeliveryStep, environment: str | None = None) -> str:
+        """``northwind-delivery-<step>[-<env>]``: one role per step and environment, so that no build of one
+        environment holds any power over another."""
+        if (step is DeliveryStep.BUILD) != (environment is None):
+            raise ValueError(f"the {step} step runs {'once' if step is DeliveryStep.BUILD else 'per environment'}")
+        return f"{self.stack_name}-{step}" + (f"-{environment}" if environment else "")
+
+    def step_role_arn(self, step: DeliveryStep, environment: str | None = None) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.step_role_name(step, environment)}"
+
+    @model_validator(mode="after")
+    def _promotion_values(self) -> DeliveryConfig:
+        if self.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"log_retention_days={self.log_retention_days} is not a CloudWatch retention")
+        repeated = sorted({name for name in self.promotion if self.promotion.count(name) > 1})
+        if repeated:
+            raise ValueError(f"promotion: {', '.join(repeated)} appear more than once")
+        # CodePipeline keeps an artifact under the first 10 characters of its name: plan_<env> must fit.
+        too_long = [name for name in self.promotion if len(name) > MAX_PROMOTED_NAME]
+        if too_long:
+            raise ValueError(
+                f"promotion: {', '.join(too_long)} longer than {MAX_PROMOTED_NAME} characters; the pipeline's "
+                "artifacts (plan_<env>) must stay distinct in CodePipeline's 10-character artifact folders"
+            )
+        return self
+
+
+DELIVERY_NAME = "delivery"
+MAX_PROMOTED_NAME = 5

@@ -23,7 +23,18 @@ def read_secret(secret_id: str | None, local_env_var: str, client: object | None
             import boto3
 
             client = boto3.client("secretsmanager")
-        response = client.get_secret_value(SecretId=secret_id)
+        from botocore.exceptions import ClientError
+
+        try:
+            response = client.get_secret_value(SecretId=secret_id)
+        except ClientError as error:
+            # A secret the stack created whose value was never set (a new environment) reads as not found.
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise SecretUnavailableError(
+                f"secret {secret_id!r} does not exist or has no value yet; check the id, or set its value with "
+                "make secret-value (docs/runbooks/key-rotation.md)"
+            ) from None
         value = response.get("SecretString")
         if not value:
             raise SecretUnavailableError(f"secret {secret_id!r} has no string value; store it as SecretString")

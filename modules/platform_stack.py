@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import Aspects, S3Backend, TerraformOutput, TerraformStack, Token
+from cdktf import Aspects, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_iam_policy import DataAwsIamPolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
 from cdktf_cdktf_provider_aws.data_aws_iam_saml_provider import DataAwsIamSamlProvider
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from constructs import Construct
 
-from environments import EnvironmentConfig
+from environments import DeliveryConfig, DeliveryStep, EnvironmentConfig
 from etl.contracts import DataContract, all_contracts
 from etl.lake import ZONES
 from etl.serve.connection import SERVING_LOAD_ROLE
+from modules.account import mandatory_tags, use_account
 from modules.artifacts import service_wheelhouse_hash
 from modules.backup import Backup, BackupProps
 from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name, dataset_tables
@@ -36,13 +36,13 @@ from modules.compute import (
     service_statements,
 )
 from modules.database import DatabaseNetwork, DatabaseProps, ServingDatabase
-from modules.delivery import DeliveryPipeline, DeliveryProps, StateLocation, build_role_statements
+from modules.delivery import SMOKE_TEST_JOB, SmokeTestAccess, SmokeTestAccessProps
 from modules.detection import ControlScope, DetectionProps, DetectiveControls
 from modules.encryption import Encryption, EncryptionProps
 from modules.governance import Governance, GovernanceProps, default_grants
 from modules.identity import Identity, IdentityProps, PermissionsBoundary, Persona, ServiceRole
 from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention, lake_bucket_name
-from modules.naming import PROJECT, name_prefix
+from modules.naming import name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import (
     AlarmThresholds,
@@ -68,17 +68,6 @@ GIB = 1024**3
 CONFIG_SERVICE_LINKED_ROLE = "AWSServiceRoleForConfig"
 
 
-def mandatory_tags(env: EnvironmentConfig) -> dict[str, str]:
-    """Tags every resource carries through the provider's default tags."""
-    return {
-        "project": PROJECT,
-        "environment": env.name,
-        "owner": env.tags.owner,
-        "cost-center": env.tags.cost_center,
-        "managed-by": "cdktf",
-    }
-
-
 def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: str) -> ObservabilityProps:
     alarms = env.alarms
     return ObservabilityProps(
@@ -87,6 +76,7 @@ def _observability_props(env: EnvironmentConfig, prefix: str, logs_kms_key_arn: 
         region=env.region,
         key_admin_role_arns=(env.deploy_role_arn,),
         break_glass_role_arn=env.break_glass_role_arn,
+        key_reader_role_arns=(env.plan_role_arn,),
         logs_kms_key_arn=logs_kms_key_arn,
         log_retention_days=env.log_retention_days,
         thresholds=AlarmThresholds(
@@ -109,29 +99,17 @@ class EnvironmentStack(TerraformStack):
     """
 
     def __init__(
-        self, scope: Construct, env: EnvironmentConfig, contracts: Mapping[str, DataContract] | None = None
+        self,
+        scope: Construct,
+        env: EnvironmentConfig,
+        delivery: DeliveryConfig,
+        contracts: Mapping[str, DataContract] | None = None,
     ) -> None:
         super().__init__(scope, env.stack_name)
         self.env = env
         self.contracts = all_contracts() if contracts is None else contracts
         prefix = name_prefix(env.name)
-        S3Backend(
-            self,
-            bucket=env.state.bucket,
-            key=f"{env.stack_name}/terraform.tfstate",
-            region=env.state.region,
-            encrypt=True,
-            kms_key_id=env.state_kms_key_arn,
-            dynamodb_table=env.state.lock_table,
-        )
-        AwsProvider(
-            self,
-            "aws",
-            region=env.region,
-            allowed_account_ids=[env.account_id],
-            assume_role=[AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=f"{prefix}-cdktf")],
-            default_tags=[AwsProviderDefaultTags(tags=mandatory_tags(env))],
-        )
+        use_account(self, env)
         self._require_account_baseline(env)
 
         self.encryption = Encryption(
@@ -143,6 +121,7 @@ class EnvironmentStack(TerraformStack):
                 region=env.region,
                 key_admin_role_arns=(env.deploy_role_arn,),
                 break_glass_role_arn=env.break_glass_role_arn,
+                key_reader_role_arns=(env.plan_role_arn,),
             ),
         )
         self.network = Network(
@@ -166,8 +145,8 @@ class EnvironmentStack(TerraformStack):
         self._build_secrets(env, prefix)
         self._build_processing(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
-        self._build_delivery(env, prefix)
         self._build_detection(env, prefix)
+        self._build_smoke_test_access(env, delivery)
 
     def _require_account_baseline(self, env: EnvironmentConfig) -> None:
         """What the account bootstrap created, looked up so a plan in an account without it fails early, naming
@@ -206,6 +185,7 @@ class EnvironmentStack(TerraformStack):
                     region=lake.replica_region,
                     key_admin_role_arns=(env.deploy_role_arn,),
                     break_glass_role_arn=env.break_glass_role_arn,
+                    key_reader_role_arns=(env.plan_role_arn,),
                 )
                 if lake.replicate_critical_zones
                 else None,
@@ -243,6 +223,7 @@ class EnvironmentStack(TerraformStack):
                     self.identity.role_arn(ServiceRole.GLUE_JOBS),
                     self.identity.role_arn(Persona.DATA_ENGINEER),
                 ),
+                read_only_admin_arns=(env.plan_role_arn,),
             ),
         )
         self.catalog = Catalog(
@@ -572,39 +553,20 @@ class EnvironmentStack(TerraformStack):
             ),
         )
 
-    def _build_delivery(self, env: EnvironmentConfig, prefix: str) -> None:
-        """The CodePipeline promoting this stack after a reviewed ``cdktf diff``: ``self.delivery``."""
-        delivery = env.delivery
-        props = DeliveryProps(
-            name_prefix=prefix,
-            account_id=env.account_id,
-            region=env.region,
-            environment_name=env.name,
-            stack_name=env.stack_name,
-            repository=delivery.repository,
-            branch=delivery.branch,
-            connection_name=delivery.connection_name,
-            build_role_arn=self.identity.role_arn(ServiceRole.DELIVERY_PIPELINE),
-            artifacts_bucket_name=self.lake.artifacts_bucket_name,
-            artifacts_bucket_arn=self.lake.artifacts_bucket_arn,
-            kms_key_arn=self.encryption.key_arn("lake"),
-            logs_kms_key_arn=self.encryption.key_arn("logs"),
-            log_retention_days=env.log_retention_days,
-            approval_topic_arn=self.observability.topic.arn,
-            approval_topic_kms_key_arn=self.observability.alert_key.arn,
-            state=StateLocation(
-                bucket=env.state.bucket,
-                key=f"{env.stack_name}/terraform.tfstate",
-                lock_table=env.state.lock_table,
-                region=env.state.region,
+    def _build_smoke_test_access(self, env: EnvironmentConfig, delivery: DeliveryConfig) -> None:
+        """The role the promotion pipeline's smoke test assumes here after each apply (alarms, the curation
+        job's dry run): ``self.smoke_test``."""
+        self.smoke_test = SmokeTestAccess(
+            self,
+            "smoke-test",
+            SmokeTestAccessProps(
+                role_name=env.smoke_test_role_name,
                 account_id=env.account_id,
-                kms_key_alias=env.state.kms_key_alias,
+                region=env.region,
+                trusted_role_arn=delivery.step_role_arn(DeliveryStep.SMOKE, env.name),
+                alarm_prefix=f"{env.stack_name}-",
+                dry_run_job_arns=(self.processing.jobs[SMOKE_TEST_JOB].arn,),
             ),
-            build_timeout_minutes=delivery.build_timeout_minutes,
-        )
-        self.delivery = DeliveryPipeline(self, "delivery", props)
-        self.identity.add_policy(
-            ServiceRole.DELIVERY_PIPELINE, "delivery", build_role_statements(props, self.delivery.connection.arn)
         )
 
     def _build_detection(self, env: EnvironmentConfig, prefix: str) -> None:

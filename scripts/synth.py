@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_environments
-from scripts.policy_gate import GateResult, PolicyGateError, run_gate
+from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_delivery, load_environments
+from scripts.policy_gate import SUPPRESSIONS_FILE, GateResult, PolicyGateError, run_gate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 console = Console(highlight=False, width=int(os.environ.get("COLUMNS", "140")))
@@ -60,40 +60,46 @@ def _summary(result: GateResult, stack_files: dict[str, Path]) -> Table:
 
 @app.command()
 def main(
-    env: Annotated[str | None, typer.Option(help="Synthesize one environment only (default: all).")] = None,
+    env: Annotated[
+        str | None, typer.Option(help="Synthesize one environment, or 'delivery', only (default: all).")
+    ] = None,
     outdir: Annotated[Path, typer.Option(help="Where the Terraform JSON goes.")] = REPO_ROOT / "cdktf.out",
     definitions: Annotated[Path, typer.Option(help="Folder of environment definitions.")] = DEFINITIONS_DIR,
+    suppressions: Annotated[Path, typer.Option(help="The reviewed suppressions file.")] = SUPPRESSIONS_FILE,
 ) -> None:
     """Synthesize, scan and summarize; exit 1 when the gate fails, 2 on a usage or definition error."""
     started = time.monotonic()
     try:
         environments = load_environments(definitions)
+        delivery = load_delivery(definitions, environments)
     except EnvironmentDefinitionError as error:
         _fail(f"environment definitions are invalid:\n{error}")
-    all_names = set(environments)
+    stacks = {name: cfg.stack_name for name, cfg in environments.items()} | {delivery.name: delivery.stack_name}
+    all_names = set(stacks)
     if env is not None:
-        if env not in environments:
-            _fail(f"unknown environment {env!r}; choose one of: {', '.join(sorted(environments))}")
-        environments = {env: environments[env]}
+        if env not in stacks:
+            _fail(f"unknown environment {env!r}; choose one of: {', '.join(sorted(stacks))}")
+        stacks = {env: stacks[env]}
 
-    console.print(f"==> loading the AWS provider bindings and synthesizing {len(environments)} stack(s) ...")
+    console.print(f"==> loading the AWS provider bindings and synthesizing {len(stacks)} stack(s) ...")
     from etl.contracts import ContractError
     from main import build_app  # the provider import is the slow part: only after validation
 
     shutil.rmtree(outdir / "stacks", ignore_errors=True)
     try:
-        build_app(environments, outdir).synth()
+        build_app(environments, outdir, delivery=delivery, only=set(stacks)).synth()
     except ContractError as error:
         _fail(f"a data contract cannot be deployed: {error}")
     synth_seconds = time.monotonic() - started
-    stack_files = {name: outdir / "stacks" / cfg.stack_name / "cdk.tf.json" for name, cfg in environments.items()}
+    stack_files = {name: outdir / "stacks" / stack / "cdk.tf.json" for name, stack in stacks.items()}
     console.print(f"    synthesized in {synth_seconds:.1f} s")
 
     console.print("==> policy gate: checkov (terraform_json, offline) with policy/suppressions.yaml ...")
     try:
         result = run_gate(
             outdir / "stacks",
-            {cfg.stack_name: name for name, cfg in environments.items()},
+            {stack: name for name, stack in stacks.items()},
+            suppressions_file=suppressions,
             known_environments=all_names,
         )
     except PolicyGateError as error:

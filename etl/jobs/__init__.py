@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NoReturn
 
-# Arguments given for each run (by the schedule or an operator); every other argument names a resource.
-RUN_ARGUMENTS = frozenset({"run_date", "datasets", "lookback_days"})
+# Arguments given for each run (by the schedule, an operator or the delivery pipeline's smoke test); every
+# other argument names a resource.
+RUN_ARGUMENTS = frozenset({"run_date", "datasets", "lookback_days", "dry_run"})
 
 
 class JobArgumentError(ValueError):
@@ -72,6 +73,15 @@ def parse_int(name: str, text: str | None, default: int, minimum: int = 0) -> in
     if value < minimum:
         raise JobArgumentError(f"--{name} must be {minimum} or more, got {value}")
     return value
+
+
+def parse_flag(name: str, text: str | None) -> bool:
+    """A ``true``/``false`` argument, false when absent."""
+    if text is None:
+        return False
+    if text.lower() not in ("true", "false"):
+        raise JobArgumentError(f"--{name} {text!r}: pass true or false")
+    return text.lower() == "true"
 
 
 def fail(job: str, error: Exception) -> NoReturn:

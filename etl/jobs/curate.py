@@ -1,8 +1,10 @@
 """Glue 5.0 entry script for curation: ``main(spark, args)`` curates the requested datasets for one run date.
 
 After curating, the run records each dataset's freshness and publishes the pipeline metrics (rows landed,
-curated, quarantined, balanced; freshness and within-SLA for every contract) to CloudWatch. Only the
-``__main__`` block knows about Glue.
+curated, quarantined, balanced; freshness and within-SLA for every contract) to CloudWatch. With
+``--dry_run true`` (the delivery pipeline's smoke test) it checks what a run needs and writes nothing: the
+contracts load from the wheel, Spark runs, the pseudonymization key resolves and the raw zone can be listed.
+Only the ``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from etl.contracts import ContractError, all_contracts, load_contract
 from etl.curate import DatasetRunReport, RunStatus, curate_dataset
 from etl.curate.pipeline import raw_keys
 from etl.curate.pseudonymize import resolve_pseudonym_key
-from etl.jobs import JobArgument, JobArgumentError, parse_int, parse_run_date, present, require, run_entry
+from etl.jobs import (
+    JobArgument,
+    JobArgumentError,
+    parse_flag,
+    parse_int,
+    parse_run_date,
+    present,
+    require,
+    run_entry,
+)
 from etl.lake import LakeStore, S3LakeStore
 from etl.metrics import metric_data, publish
 from etl.secrets import SecretUnavailableError
@@ -32,6 +43,7 @@ ARGUMENTS = (
     JobArgument("lake_kms_key_id", "the lake KMS key every write is encrypted with"),
     JobArgument("pseudonym_secret_id", "the Secrets Manager id of the pseudonymization key"),
     JobArgument("metrics_namespace", "the CloudWatch namespace of the pipeline metrics"),
+    JobArgument("dry_run", "true: check what a run needs and write nothing; default false", required=False),
 )
 
 
@@ -46,10 +58,15 @@ class CurateJobArgs:
     lake_kms_key_id: str
     pseudonym_secret_id: str
     metrics_namespace: str
+    dry_run: bool = False
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> CurateJobArgs:
-        """Job arguments as Glue resolves them (all strings); an empty dataset list means every contract."""
+        """Job arguments as Glue resolves them (all strings); an empty dataset list means every contract. A dry
+        run needs no run date (it curates nothing): today's is used."""
+        dry_run = parse_flag("dry_run", raw.get("dry_run"))
+        if dry_run and not raw.get("run_date"):
+            raw = {**raw, "run_date": datetime.now(UTC).date().isoformat()}
         given = require(raw, ARGUMENTS)
         datasets = tuple(name.strip() for name in given.get("datasets", "").split(",") if name.strip())
         for dataset in datasets:
@@ -67,7 +84,38 @@ class CurateJobArgs:
             lake_kms_key_id=given["lake_kms_key_id"],
             pseudonym_secret_id=given["pseudonym_secret_id"],
             metrics_namespace=given["metrics_namespace"],
+            dry_run=dry_run,
         )
+
+
+@dataclass(frozen=True)
+class DryRunReport:
+    """What a dry run found: the datasets whose contracts loaded, the raw objects it would read, and how many
+    of them it read (the first of each dataset, so the lake key's decryption is checked too)."""
+
+    datasets: tuple[str, ...]
+    raw_objects: int
+    objects_read: int
+
+
+def dry_run(spark: SparkSession, args: CurateJobArgs, store: LakeStore) -> DryRunReport:
+    """Everything a curation run needs, checked without writing: contracts, Spark, the key, the raw zone."""
+    for dataset in args.datasets:
+        load_contract(dataset)
+    spark.range(1).count()
+    resolve_pseudonym_key(args.pseudonym_secret_id)
+    listed = [raw_keys(store, dataset, args.run_date, args.lookback_days) for dataset in args.datasets]
+    for keys in listed:
+        if keys:
+            store.get_bytes(keys[0])
+    report = DryRunReport(args.datasets, sum(map(len, listed)), sum(1 for keys in listed if keys))
+    log.info(
+        "dry run: %d contracts, key resolved, %d raw objects listed, %d read; nothing written",
+        len(report.datasets),
+        report.raw_objects,
+        report.objects_read,
+    )
+    return report
 
 
 def main(
@@ -79,6 +127,9 @@ def main(
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
+    if args.dry_run:
+        dry_run(spark, args, store)
+        return []
     key = resolve_pseudonym_key(args.pseudonym_secret_id)
     reports = []
     for dataset in args.datasets:

@@ -1,6 +1,15 @@
-"""The delivery pipeline: CodePipeline promoting an environment's stack through a reviewed ``cdktf diff``."""
+"""The promotion pipeline (delivery account) and its smoke-test access in each environment."""
 
-from modules.delivery.construct import DeliveryPipeline, build_role_statements
-from modules.delivery.props import DeliveryProps, StateLocation
+from modules.delivery.construct import DeliveryPipeline
+from modules.delivery.props import SMOKE_TEST_JOB, DeliveryProps, PromotionTarget, SmokeTestAccessProps, StepRoles
+from modules.delivery.target import SmokeTestAccess
 
-__all__ = ["DeliveryPipeline", "DeliveryProps", "StateLocation", "build_role_statements"]
+__all__ = [
+    "SMOKE_TEST_JOB",
+    "DeliveryPipeline",
+    "DeliveryProps",
+    "PromotionTarget",
+    "SmokeTestAccess",
+    "SmokeTestAccessProps",
+    "StepRoles",
+]

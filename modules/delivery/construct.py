@@ -1,14 +1,14 @@
-"""CodePipeline that promotes one environment's stack: source, plan (gate + ``cdktf diff``), manual approval,
-deploy of the approved synthesized output (docs/adr/0041-delivery-pipeline.md)."""
+"""The one promotion pipeline: Source -> Build -> per environment Plan -> Approve -> Apply -> SmokeTest
+(docs/adr/0090-one-promotion-pipeline-in-a-delivery-account.md)."""
 
 from __future__ import annotations
 
-import yaml
+import json
+
 from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProject,
     CodebuildProjectArtifacts,
     CodebuildProjectEnvironment,
-    CodebuildProjectEnvironmentEnvironmentVariable,
     CodebuildProjectLogsConfig,
     CodebuildProjectLogsConfigCloudwatchLogs,
     CodebuildProjectLogsConfigS3Logs,
@@ -20,229 +20,153 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineArtifactStoreEncryptionKey,
     CodepipelineStage,
     CodepipelineStageAction,
+    CodepipelineTrigger,
+    CodepipelineTriggerGitConfiguration,
+    CodepipelineTriggerGitConfigurationPush,
+    CodepipelineTriggerGitConfigurationPushBranches,
 )
-from cdktf_cdktf_provider_aws.codestarconnections_connection import CodestarconnectionsConnection
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from modules.delivery.props import DeliveryProps, StateLocation
+from modules.delivery.buildspecs import (
+    BUILT_ARTIFACT,
+    SOURCE_ARTIFACT,
+    apply_buildspec,
+    build_buildspec,
+    live_artifact,
+    plan_artifact,
+    plan_buildspec,
+    smoke_buildspec,
+    verified_artifact,
+)
+from modules.delivery.props import DeliveryProps, PromotionTarget
+from modules.delivery.roles import (
+    build_step_statements,
+    pipeline_statements,
+    rollback_lookup_statement,
+    service_trust,
+)
 from modules.naming import resource_name
 from modules.observability import encrypted_log_group
-from modules.policy import Statement, assume_role_policy, policy_json
+from modules.policy import Statement, policy_json
 
-SOURCE_ARTIFACT = "source"
-PLAN_ARTIFACT = "plan"
-# CodePipeline keeps an execution's artifacts under the first 20 characters of the pipeline's name.
-ARTIFACT_FOLDER_LENGTH = 20
+SOURCE_NAMESPACE = "SourceVariables"
+# The pipeline processes one execution at a time per stage, in the order they arrived: a newer commit waits
+# behind the one being promoted and never supersedes it (nor a plan awaiting approval).
+EXECUTION_MODE = "QUEUED"
 APPROVAL_MESSAGE = (
-    "Platform lead: review the `cdktf diff` in the plan build's log for {stack}, then approve to deploy "
-    "exactly that synthesized output, or reject."
+    "{stack}: #{{{ns}.PLAN_HEADLINE}} Approving applies exactly this saved plan (sha256 #{{{ns}.PLAN_SHA256}}) "
+    "of commit #{{SourceVariables.CommitId}}; the full summary is in the linked plan build log."
 )
-# As in the Makefile: the pinned Node 22 and cdktf CLI from package.json win over the image's own Node.
-USE_PROJECT_NODE = 'export PATH="$PWD/node_modules/.bin:$PATH"'
-# The Terraform CLI cdktf drives; the standard image has none, so each build installs this release, verified
-# against HashiCorp's published checksums.
-TERRAFORM_VERSION = "1.11.4"
-_TERRAFORM_RELEASE = f"https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}"
-INSTALL_TERRAFORM = (
-    f"cd /tmp && curl -fsSLO {_TERRAFORM_RELEASE}_linux_amd64.zip && curl -fsSLO {_TERRAFORM_RELEASE}_SHA256SUMS"
-    f" && grep linux_amd64.zip terraform_{TERRAFORM_VERSION}_SHA256SUMS | sha256sum -c -"
-    f" && unzip -o -q terraform_{TERRAFORM_VERSION}_linux_amd64.zip -d /usr/local/bin && cd -"
-)
-
-
-def buildspec(commands: list[str], artifact_files: list[str] | None = None) -> str:
-    """An inline CodeBuild buildspec (YAML) running ``commands``, publishing ``artifact_files`` if given."""
-    spec: dict[str, object] = {
-        "version": 0.2,
-        "env": {"variables": {"CHECKPOINT_DISABLE": "1", "BC_SKIP_MAPPING": "TRUE"}},
-        "phases": {
-            # scripts/require-tools asks for Python 3.11 (as Glue 5.0); npm comes with the image.
-            "install": {"runtime-versions": {"python": "3.11"}, "commands": [INSTALL_TERRAFORM]},
-            "build": {"commands": commands},
-        },
-    }
-    if artifact_files:
-        spec["artifacts"] = {"files": artifact_files}
-    return yaml.safe_dump(spec, sort_keys=False)
-
-
-def plan_buildspec() -> str:
-    """Synthesize and pass the policy gate, publish the service wheelhouse the stack points to (content-hashed,
-    so it is inert until the deploy), then show the diff; the synthesized output (job scripts and the etl wheel
-    included, as assets) is the artifact."""
-    return buildspec(
-        ["make synth ENV=$ENV", "make publish-wheelhouse ENV=$ENV", "make diff ENV=$ENV"], ["cdktf.out/**/*"]
-    )
-
-
-def deploy_buildspec(stack_name: str) -> str:
-    """Apply the approved plan artifact as it is: no synthesis in this build."""
-    return buildspec(
-        [
-            "npm ci --no-audit --no-fund --loglevel=error",
-            f'rm -rf cdktf.out && cp -R "$CODEBUILD_SRC_DIR_{PLAN_ARTIFACT}/cdktf.out" cdktf.out',
-            USE_PROJECT_NODE,
-            f"cdktf deploy {stack_name} --skip-synth --auto-approve",
-        ]
-    )
-
-
-def build_role_statements(props: DeliveryProps, connection_arn: str) -> list[Statement]:
-    """What the delivery (CodeBuild) role needs beyond the identity module's artifacts, deploy-role and
-    build-log grants: the stack's state object, its key and lock, and the GitHub connection."""
-    state = props.state
-    return [
-        Statement(
-            sid="ListStateKey",
-            actions=("s3:ListBucket",),
-            resources=(f"arn:aws:s3:::{state.bucket}",),
-            conditions={"StringEquals": {"s3:prefix": state.key}},
-        ),
-        Statement(sid="ReadWriteState", actions=("s3:GetObject", "s3:PutObject"), resources=(state.object_arn,)),
-        Statement(
-            sid="LockState",
-            actions=("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"),
-            resources=(state.lock_table_arn,),
-        ),
-        # The key id is only known after bootstrap_state creates it; its alias identifies it. The state object
-        # is encrypted with it through S3, and the lock table through DynamoDB: taking the lock reads and writes
-        # an item of a table encrypted with this key, so DynamoDB uses it on the build's behalf.
-        _use_state_key("UseStateKeyThroughS3", state, "s3", ("kms:Decrypt", "kms:GenerateDataKey")),
-        _use_state_key(
-            "UseStateKeyThroughDynamoDbForTheLock",
-            state,
-            "dynamodb",
-            ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
-        ),
-        Statement(
-            sid="UseGitHubConnection", actions=("codestar-connections:UseConnection",), resources=(connection_arn,)
-        ),
-    ]
-
-
-def _use_state_key(sid: str, state: StateLocation, service: str, actions: tuple[str, ...]) -> Statement:
-    return Statement(
-        sid=sid,
-        actions=actions,
-        resources=(state.account_keys_arn,),
-        conditions={
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": [state.kms_key_alias]},
-            "StringEquals": {"kms:ViaService": f"{service}.{state.region}.amazonaws.com"},
-        },
-    )
-
-
-def pipeline_role_statements(
-    props: DeliveryProps, project_arns: tuple[str, ...], connection_arn: str, pipeline_name: str
-) -> list[Statement]:
-    """The pipeline's own role: start its two builds, use the connection, move its artifacts, notify."""
-    artifacts = f"{props.artifacts_bucket_arn}/{pipeline_name[:ARTIFACT_FOLDER_LENGTH]}/*"
-    return [
-        Statement(
-            sid="RunBuilds", actions=("codebuild:BatchGetBuilds", "codebuild:StartBuild"), resources=project_arns
-        ),
-        Statement(
-            sid="UseGitHubConnection", actions=("codestar-connections:UseConnection",), resources=(connection_arn,)
-        ),
-        Statement(
-            sid="ReadWriteArtifacts",
-            actions=("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"),
-            resources=(artifacts,),
-        ),
-        _encrypt_through("EncryptArtifactsThroughS3", props.kms_key_arn, "s3", props.region),
-        Statement(sid="NotifyApprovers", actions=("sns:Publish",), resources=(props.approval_topic_arn,)),
-        _encrypt_through("EncryptNotificationsThroughSns", props.approval_topic_kms_key_arn, "sns", props.region),
-    ]
-
-
-def _encrypt_through(sid: str, key_arn: str, service: str, region: str) -> Statement:
-    """Encrypt and decrypt with ``key_arn`` only in requests ``service`` makes on the caller's behalf."""
-    return Statement(
-        sid=sid,
-        actions=("kms:Decrypt", "kms:GenerateDataKey"),
-        resources=(key_arn,),
-        conditions={"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
-    )
 
 
 class DeliveryPipeline(Construct):
-    """A GitHub connection, the plan and deploy CodeBuild projects, and the V2 pipeline
-    Source -> Plan -> Approval -> Deploy with its least-privilege role.
+    """The build log group, one CodeBuild project and role per step (the build, then plan, apply and smoke
+    test per environment), and the V2 pipeline with its own role.
 
-    Exposes ``connection``, ``plan_project``, ``deploy_project``, ``pipeline``, ``pipeline_role`` and
-    ``log_group``. The build role itself belongs to the identity module; grant it ``build_role_statements``.
+    Exposes ``log_group``, ``projects`` (project name -> ``CodebuildProject``), ``roles`` (role name ->
+    ``IamRole``), ``pipeline`` and ``pipeline_role``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DeliveryProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
-        # Created PENDING; an administrator completes the GitHub handshake once in the console.
-        self.connection = CodestarconnectionsConnection(
-            self, "github-connection", name=props.connection_name, provider_type="GitHub"
-        )
+        self.projects: dict[str, CodebuildProject] = {}
+        self.roles: dict[str, IamRole] = {}
+        log_group_name = f"/aws/codebuild/{props.name_prefix}"
         self.log_group = encrypted_log_group(
             self,
             "build-log-group",
-            name=f"/aws/codebuild/{resource_name(props.name_prefix, 'delivery')}",
+            name=log_group_name,
             retention_days=props.log_retention_days,
             kms_key_arn=props.logs_kms_key_arn,
         )
-        self.plan_project = self._project("plan", plan_buildspec())
-        self.deploy_project = self._project("deploy", deploy_buildspec(props.stack_name))
-        pipeline_name = resource_name(props.name_prefix, "delivery", max_length=100)
+        self._log_group_arn = f"arn:aws:logs:{props.region}:{props.account_id}:log-group:{log_group_name}"
+        stages = [self._source_stage(), self._build_stage()]
+        previous: PromotionTarget | None = None
+        for target in props.targets:
+            stages.append(self._environment_stage(target, previous))
+            previous = target
         self.pipeline_role = IamRole(
             self,
             "pipeline-role",
-            name=resource_name(props.name_prefix, "delivery-pipeline-service", max_length=64),
-            description="Northwind service role: the CodePipeline promoting this environment's stack",
-            assume_role_policy=assume_role_policy(
-                "codepipeline.amazonaws.com",
-                source_account=props.account_id,
-                source_arn=f"arn:aws:codepipeline:{props.region}:{props.account_id}:{pipeline_name}",
-            ),
+            name=resource_name(props.name_prefix, "pipeline", max_length=64),
+            description="Northwind delivery: the CodePipeline promoting each commit dev -> stage -> prod",
+            assume_role_policy=service_trust("codepipeline.amazonaws.com", props.account_id, props.pipeline_arn),
             max_session_duration=3600,
         )
         IamRolePolicy(
             self,
             "pipeline-role-policy",
             role=self.pipeline_role.id,
-            name="delivery-pipeline-service-access",
-            policy=policy_json(
-                pipeline_role_statements(
-                    props,
-                    (self.plan_project.arn, self.deploy_project.arn),
-                    self.connection.arn,
-                    pipeline_name,
-                )
-            ),
+            name="promotion-pipeline",
+            policy=policy_json(pipeline_statements(props, tuple(p.arn for p in self.projects.values()))),
         )
         self.pipeline = Codepipeline(
             self,
             "pipeline",
-            name=pipeline_name,
+            name=props.pipeline_name,
             pipeline_type="V2",
+            execution_mode=EXECUTION_MODE,
             role_arn=self.pipeline_role.arn,
             artifact_store=[
                 CodepipelineArtifactStore(
                     type="S3",
                     location=props.artifacts_bucket_name,
-                    encryption_key=CodepipelineArtifactStoreEncryptionKey(id=props.kms_key_arn, type="KMS"),
+                    encryption_key=CodepipelineArtifactStoreEncryptionKey(id=props.artifacts_kms_key_arn, type="KMS"),
                 )
             ],
-            stage=self._stages(),
+            trigger=[
+                CodepipelineTrigger(
+                    provider_type="CodeStarSourceConnection",
+                    git_configuration=CodepipelineTriggerGitConfiguration(
+                        source_action_name="GitHub",
+                        push=[
+                            CodepipelineTriggerGitConfigurationPush(
+                                branches=CodepipelineTriggerGitConfigurationPushBranches(includes=[props.branch])
+                            )
+                        ],
+                    ),
+                )
+            ],
+            stage=stages,
         )
 
-    def _project(self, kind: str, spec: str) -> CodebuildProject:
+    def _step(
+        self,
+        role_name: str,
+        spec: str,
+        description: str,
+        reads: tuple[str, ...],
+        writes: str,
+        assumes: str | None = None,
+        extra: tuple[Statement, ...] = (),
+    ) -> CodebuildProject:
+        """One build step: its role (reading ``reads``, writing ``writes``) and its project of the same name."""
         props = self.props
-        return CodebuildProject(
+        role = IamRole(
             self,
-            f"{kind}-project",
-            name=resource_name(props.name_prefix, f"delivery-{kind}", max_length=255),
-            description=f"Northwind delivery: {kind} of stack {props.stack_name}",
-            service_role=props.build_role_arn,
-            encryption_key=props.kms_key_arn,
+            f"{role_name}-role",
+            name=role_name,
+            description=f"Northwind delivery: {description}",
+            assume_role_policy=service_trust("codebuild.amazonaws.com", props.account_id, props.project_arn(role_name)),
+            max_session_duration=3600,
+        )
+        IamRolePolicy(
+            self,
+            f"{role_name}-policy",
+            role=role.id,
+            name="build-step",
+            policy=policy_json([*build_step_statements(props, self._log_group_arn, reads, (writes,), assumes), *extra]),
+        )
+        project = CodebuildProject(
+            self,
+            f"{role_name}-project",
+            name=role_name,
+            description=f"Northwind delivery: {description}",
+            service_role=role.arn,
+            encryption_key=props.artifacts_kms_key_arn,
             build_timeout=props.build_timeout_minutes,
             source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec),
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
@@ -251,86 +175,149 @@ class DeliveryPipeline(Construct):
                 compute_type="BUILD_GENERAL1_SMALL",
                 image=props.build_image,
                 privileged_mode=False,
-                environment_variable=[
-                    CodebuildProjectEnvironmentEnvironmentVariable(name="ENV", value=props.environment_name)
-                ],
             ),
             logs_config=CodebuildProjectLogsConfig(
                 cloudwatch_logs=CodebuildProjectLogsConfigCloudwatchLogs(
-                    status="ENABLED", group_name=self.log_group.name, stream_name=kind
+                    status="ENABLED", group_name=self.log_group.name, stream_name=role_name
                 ),
                 s3_logs=CodebuildProjectLogsConfigS3Logs(status="DISABLED"),
             ),
         )
+        self.roles[role_name] = role
+        self.projects[role_name] = project
+        return project
 
-    def _stages(self) -> list[CodepipelineStage]:
+    def _source_stage(self) -> CodepipelineStage:
         props = self.props
-        return [
-            _stage(
-                "Source",
-                CodepipelineStageAction(
-                    name="GitHub",
-                    category="Source",
-                    owner="AWS",
-                    provider="CodeStarSourceConnection",
-                    version="1",
-                    output_artifacts=[SOURCE_ARTIFACT],
-                    configuration={
-                        "ConnectionArn": self.connection.arn,
-                        "FullRepositoryId": props.repository,
-                        "BranchName": props.branch,
-                        "DetectChanges": "true",
-                    },
-                ),
-            ),
-            _stage(
-                "Plan",
-                _build_action("SynthGateAndDiff", self.plan_project.name, [SOURCE_ARTIFACT], [PLAN_ARTIFACT]),
-            ),
-            _stage(
-                "Approval",
-                CodepipelineStageAction(
-                    name="PlatformLeadReview",
-                    category="Approval",
-                    owner="AWS",
-                    provider="Manual",
-                    version="1",
-                    configuration={
-                        "NotificationArn": props.approval_topic_arn,
-                        "CustomData": APPROVAL_MESSAGE.format(stack=props.stack_name),
-                    },
-                ),
-            ),
-            _stage(
-                "Deploy",
+        action = CodepipelineStageAction(
+            name="GitHub",
+            category="Source",
+            owner="AWS",
+            provider="CodeStarSourceConnection",
+            version="1",
+            namespace=SOURCE_NAMESPACE,
+            output_artifacts=[SOURCE_ARTIFACT],
+            configuration={
+                "ConnectionArn": props.connection_arn,
+                "FullRepositoryId": props.repository,
+                "BranchName": props.branch,
+                "DetectChanges": "true",
+            },
+        )
+        return CodepipelineStage(name="Source", action=[action])
+
+    def _build_stage(self) -> CodepipelineStage:
+        props = self.props
+        project = self._step(
+            props.build_role_name,
+            build_buildspec(),
+            "synthesize and gate every stack, build the release artifacts (once per commit)",
+            reads=(SOURCE_ARTIFACT,),
+            writes=BUILT_ARTIFACT,
+        )
+        return CodepipelineStage(
+            name="Build", action=[_build_action("Build", project.name, [SOURCE_ARTIFACT], BUILT_ARTIFACT, 1)]
+        )
+
+    def _environment_stage(self, target: PromotionTarget, previous: PromotionTarget | None) -> CodepipelineStage:
+        """Plan -> Approve -> Apply -> SmokeTest of one environment, in one stage: CodePipeline lets one execution
+        into a stage at a time, so nothing changes the environment between its plan and its apply."""
+        env, roles = target.environment, target.roles
+        plan, live, verified = plan_artifact(env), live_artifact(env), verified_artifact(env)
+        plan_inputs = (BUILT_ARTIFACT, verified_artifact(previous.environment)) if previous else (BUILT_ARTIFACT,)
+        plan_project = self._step(
+            roles.plan,
+            plan_buildspec(target, previous),
+            f"plan {target.stack_name} with its read-only role",
+            reads=plan_inputs,
+            writes=plan,
+            assumes=target.plan_role_arn,
+        )
+        apply_project = self._step(
+            roles.apply,
+            apply_buildspec(target),
+            f"apply the approved saved plan of {target.stack_name}",
+            reads=(BUILT_ARTIFACT, plan),
+            writes=live,
+            assumes=target.deploy_role_arn,
+        )
+        smoke_project = self._step(
+            roles.smoke,
+            smoke_buildspec(target, self.props.pipeline_name),
+            f"smoke-test {target.stack_name} after its apply",
+            reads=(BUILT_ARTIFACT, plan, live),
+            writes=verified,
+            assumes=target.smoke_test_role_arn,
+            extra=(rollback_lookup_statement(self.props),),
+        )
+        return CodepipelineStage(
+            name=target.stage_name,
+            action=[
+                _build_action("Plan", plan_project.name, list(plan_inputs), plan, 1, namespace=plan),
+                self._approval(target, plan_project.name, plan),
                 _build_action(
-                    "DeployApprovedPlan",
-                    self.deploy_project.name,
-                    [SOURCE_ARTIFACT, PLAN_ARTIFACT],
-                    [],
-                    primary_source=SOURCE_ARTIFACT,
+                    "Apply",
+                    apply_project.name,
+                    [BUILT_ARTIFACT, plan],
+                    live,
+                    3,
+                    variables={"APPROVED_PLAN_SHA256": f"#{{{plan}.PLAN_SHA256}}"},
                 ),
-            ),
-        ]
+                _build_action("SmokeTest", smoke_project.name, [BUILT_ARTIFACT, plan, live], verified, 4),
+            ],
+        )
 
-
-def _stage(name: str, action: CodepipelineStageAction) -> CodepipelineStage:
-    return CodepipelineStage(name=name, action=[action])
+    def _approval(self, target: PromotionTarget, plan_project: str, namespace: str) -> CodepipelineStageAction:
+        props = self.props
+        console = f"https://{props.region}.console.aws.amazon.com/codesuite/codebuild/{props.account_id}/projects"
+        return CodepipelineStageAction(
+            name="Approve",
+            category="Approval",
+            owner="AWS",
+            provider="Manual",
+            version="1",
+            run_order=2,
+            configuration={
+                "NotificationArn": props.approval_topic_arn,
+                "CustomData": APPROVAL_MESSAGE.format(stack=target.stack_name, ns=namespace),
+                "ExternalEntityLink": f"{console}/{plan_project}/build/#{{{namespace}.PLAN_BUILD_ID}}/log",
+            },
+        )
 
 
 def _build_action(
-    name: str, project_name: str, inputs: list[str], outputs: list[str], primary_source: str | None = None
+    name: str,
+    project_name: str,
+    inputs: list[str],
+    output: str,
+    run_order: int,
+    namespace: str | None = None,
+    variables: dict[str, str] | None = None,
 ) -> CodepipelineStageAction:
-    configuration = {"ProjectName": project_name}
-    if primary_source:
-        configuration["PrimarySource"] = primary_source
+    """A CodeBuild action; every build learns the commit it works on as ``COMMIT_ID`` and its execution as
+    ``PIPELINE_EXECUTION_ID``."""
+    environment = {
+        "COMMIT_ID": f"#{{{SOURCE_NAMESPACE}.CommitId}}",
+        "PIPELINE_EXECUTION_ID": "#{codepipeline.PipelineExecutionId}",
+        **(variables or {}),
+    }
+    configuration = {
+        "ProjectName": project_name,
+        "EnvironmentVariables": json.dumps(
+            [{"name": key, "value": value, "type": "PLAINTEXT"} for key, value in environment.items()]
+        ),
+    }
+    if len(inputs) > 1:
+        configuration["PrimarySource"] = inputs[0]
     return CodepipelineStageAction(
         name=name,
         category="Build",
         owner="AWS",
         provider="CodeBuild",
         version="1",
+        run_order=run_order,
+        namespace=namespace,
         input_artifacts=inputs,
-        output_artifacts=outputs or None,
+        output_artifacts=[output],
         configuration=configuration,
     )

@@ -81,10 +81,24 @@ def logs_service_statement(account_id: str, region: str) -> Statement:
     )
 
 
+# What Terraform reads to plan a key: no data use, no change.
+KEY_READ_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags")
+
+
+def key_reader_statements(reader_arns: tuple[str, ...]) -> list[Statement]:
+    """A key policy statement letting ``reader_arns`` read a key's metadata, policy and tags; nothing if none."""
+    if not reader_arns:
+        return []
+    return [Statement(sid="KeyMetadataReaders", actions=KEY_READ_ACTIONS, principals={"AWS": list(reader_arns)})]
+
+
 def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
     """The key policy: administrators manage, the purpose's services use, nobody else gets anything."""
     account_root = f"arn:aws:iam::{props.account_id}:root"
-    statements = key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn)
+    statements = [
+        *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
+        *key_reader_statements(props.key_reader_role_arns),
+    ]
     if purpose.via_services:
         statements.append(
             Statement(

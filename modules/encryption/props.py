@@ -31,6 +31,8 @@ class EncryptionProps:
         key_admin_role_arns: the roles given key administration (by ``aws:PrincipalArn``); nobody gets ``kms:*``.
         break_glass_role_arn: the account bootstrap's break-glass role, the second administration path (with
             MFA) that does not depend on any administrator role existing.
+        key_reader_role_arns: principals that may read the keys' metadata, policy and tags but neither use nor
+            change them (the read-only plan role). Default: none.
         purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs).
         deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
     """
@@ -40,6 +42,7 @@ class EncryptionProps:
     region: str
     key_admin_role_arns: tuple[str, ...]
     break_glass_role_arn: str
+    key_reader_role_arns: tuple[str, ...] = ()
     purposes: tuple[KeyPurpose, ...] = field(default_factory=lambda: DEFAULT_PURPOSES)
     deletion_window_days: int = 30
 

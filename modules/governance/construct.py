@@ -30,7 +30,12 @@ class Governance(Construct):
         super().__init__(scope, construct_id)
         # Omitting the create-database/table default permissions leaves them empty: Lake Formation, not
         # IAMAllowedPrincipals, controls every new database and table.
-        self.settings = LakeformationDataLakeSettings(self, "settings", admins=list(props.admin_arns))
+        self.settings = LakeformationDataLakeSettings(
+            self,
+            "settings",
+            admins=list(props.admin_arns),
+            read_only_admins=list(props.read_only_admin_arns) or None,
+        )
         classification_tag = LakeformationLfTag(
             self,
             "classification-tag",

@@ -61,6 +61,8 @@ class GovernanceProps:
         lake_access_role_arn: the role Lake Formation uses to read and write the registered location.
         grants: name -> ``TagGrant``; names become construct ids.
         data_location_principal_arns: roles that may create tables pointing into the lake. Default: none.
+        read_only_admin_arns: read-only data lake administrators: they see every grant and tag (the plan role
+            reads them to plan) and can change none. Default: none.
     """
 
     admin_arns: tuple[str, ...]
@@ -68,6 +70,7 @@ class GovernanceProps:
     lake_access_role_arn: str
     grants: Mapping[str, TagGrant]
     data_location_principal_arns: tuple[str, ...] = ()
+    read_only_admin_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.admin_arns:

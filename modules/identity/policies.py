@@ -446,27 +446,6 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
             ),
             Statement(sid="SessionManagerAgent", actions=SESSION_MANAGER_AGENT, resources=("*",)),
         ]
-    if service is ServiceRole.DELIVERY_PIPELINE:
-        artifacts = props.artifacts_bucket_arn
-        return [
-            Statement(sid="ListArtifacts", actions=("s3:ListBucket",), resources=(artifacts,)),
-            Statement(sid="PublishArtifacts", actions=("s3:GetObject", "s3:PutObject"), resources=(f"{artifacts}/*",)),
-            _use_key_through(
-                "EncryptArtifactsThroughS3",
-                props.lake_kms_key_arn,
-                "s3",
-                props.region,
-                ("kms:Decrypt", "kms:GenerateDataKey"),
-            ),
-            Statement(
-                sid="DeployThroughTerraformRole", actions=("sts:AssumeRole",), resources=(props.deploy_role_arn,)
-            ),
-            Statement(
-                sid="WriteBuildLogs",
-                actions=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
-                resources=arns.log_groups(f"/aws/codebuild/{props.name_prefix}-"),
-            ),
-        ]
     return [
         # Lake Formation reads and writes registered lake locations with this role on behalf of its grantees.
         Statement(sid="ListLake", actions=("s3:ListBucket",), resources=(lake,)),

@@ -29,7 +29,6 @@ class ServiceRole(StrEnum):
     PIPELINE_ORCHESTRATION = "pipeline-orchestration"
     PIPELINE_SCHEDULER = "pipeline-scheduler"
     ANALYTICS_INSTANCES = "analytics-instances"
-    DELIVERY_PIPELINE = "delivery-pipeline"
     LAKE_FORMATION_ACCESS = "lake-formation-access"
 
 
@@ -40,7 +39,6 @@ SERVICE_PRINCIPALS: Mapping[ServiceRole, str] = {
     ServiceRole.PIPELINE_ORCHESTRATION: "states.amazonaws.com",
     ServiceRole.PIPELINE_SCHEDULER: "scheduler.amazonaws.com",
     ServiceRole.ANALYTICS_INSTANCES: "ec2.amazonaws.com",
-    ServiceRole.DELIVERY_PIPELINE: "codebuild.amazonaws.com",
     ServiceRole.LAKE_FORMATION_ACCESS: "lakeformation.amazonaws.com",
 }
 
@@ -59,7 +57,7 @@ class IdentityProps:
         lake_kms_key_arn: the lake key (objects, catalog, job bookmarks).
         secrets_kms_key_arn: the key of the platform's Secrets Manager secrets.
         zone_database_names: zone -> Glue database name, for every lake zone.
-        deploy_role_arn: the role Terraform assumes; the delivery pipeline may assume it, nothing else.
+        deploy_role_arn: the role Terraform applies with (the promotion pipeline's apply step assumes it).
         saml_provider_arn: the account's workforce SAML identity provider (created by the account bootstrap);
             persona roles trust only it.
         session_instance_group: the Auto Scaling group whose instances the DevOps/SRE persona may open Session
@@ -106,6 +104,5 @@ def service_source_arn(service: ServiceRole, props: IdentityProps) -> str | None
         # Schedules without a group of their own belong to the account's default schedule group.
         ServiceRole.PIPELINE_SCHEDULER: f"arn:aws:scheduler:{regional}:schedule-group/default",
         ServiceRole.ANALYTICS_INSTANCES: None,
-        ServiceRole.DELIVERY_PIPELINE: f"arn:aws:codebuild:{regional}:project/{props.name_prefix}-delivery-*",
         ServiceRole.LAKE_FORMATION_ACCESS: f"arn:aws:lakeformation:{regional}:*",
     }[service]

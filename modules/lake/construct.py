@@ -164,6 +164,7 @@ class DataLake(Construct):
             region=replication.region,
             key_admin_role_arns=replication.key_admin_role_arns,
             break_glass_role_arn=replication.break_glass_role_arn,
+            key_reader_role_arns=replication.key_reader_role_arns,
         )
         key = KmsKey(
             self,

@@ -85,12 +85,15 @@ class LakeReplication:
         key_admin_role_arns: administrators of the replica's KMS key (created in ``region``).
         break_glass_role_arn: that key's break-glass administration path (with MFA).
         zones: the zone prefixes replicated. Default: ``DEFAULT_CRITICAL_ZONES`` (raw, curated).
+        key_reader_role_arns: may read the replica key's metadata and policy (the read-only plan role).
+            Default: none.
     """
 
     region: str
     key_admin_role_arns: tuple[str, ...]
     break_glass_role_arn: str
     zones: tuple[str, ...] = DEFAULT_CRITICAL_ZONES
+    key_reader_role_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.zones) - set(ZONES)

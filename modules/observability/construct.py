@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.encryption.construct import key_administration
+from modules.encryption.construct import key_administration, key_reader_statements
 from modules.observability.alarms import PERIOD_SECONDS, alarm_specs
 from modules.observability.dashboard import dashboard_body
 from modules.observability.log_groups import encrypted_log_group
@@ -44,6 +44,7 @@ def alert_key_policy(props: ObservabilityProps) -> str:
     return policy_json(
         [
             *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
+            *key_reader_statements(props.key_reader_role_arns),
             Statement(
                 sid="CloudWatchAlarmsOfThisEnvironmentPublish",
                 actions=PUBLISH_KEY_ACTIONS,

@@ -78,6 +78,8 @@ class ObservabilityProps:
         log_retention_days: retention of the service log group.
         thresholds: ``AlarmThresholds``.
         subscribers: ``AlertSubscriber``s of the topic; at least one, so alerts and approvals reach someone.
+        key_reader_role_arns: may read the alert key's metadata and policy (the read-only plan role).
+            Default: none.
     """
 
     name_prefix: str
@@ -89,6 +91,7 @@ class ObservabilityProps:
     log_retention_days: int
     thresholds: AlarmThresholds
     subscribers: tuple[AlertSubscriber, ...]
+    key_reader_role_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key_admin_role_arns:

@@ -31,7 +31,7 @@ from constructs import Construct
 from modules.artifacts import built_etl_wheel, file_hash
 from modules.observability.log_groups import encrypted_log_group
 from modules.processing.dashboard import dashboard_body
-from modules.processing.jobs import JobScript, entry_scripts
+from modules.processing.jobs import JobScript, entry_scripts, job_name
 from modules.processing.pipelines import SCHEDULED_INPUT, Pipeline, definition, pipelines
 from modules.processing.props import ProcessingProps
 from modules.processing.runtime import GLUE_VERSION, PYTHON_VERSION, additional_python_modules
@@ -143,7 +143,7 @@ class Processing(Construct):
         return GlueJob(
             self,
             f"{script.name}-job",
-            name=f"{props.name_prefix}-{script.name.replace('_', '-')}",
+            name=job_name(props.name_prefix, script.name),
             description=f"etl/jobs/{script.path.name} on Glue {GLUE_VERSION}",
             role_arn=props.role_arn(script.name),
             glue_version=GLUE_VERSION,

@@ -19,6 +19,11 @@ CURATE_JOB = "curate"
 SERVE_JOB = "serve"
 
 
+def job_name(name_prefix: str, script: str) -> str:
+    """``<prefix>-<script>``: the Glue job of one entry script (underscores become hyphens)."""
+    return f"{name_prefix}-{script.replace('_', '-')}"
+
+
 @dataclass(frozen=True)
 class JobScript:
     """One entry script: its name (the file's stem), file, declared arguments and the datasets it lands."""

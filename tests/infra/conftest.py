@@ -42,15 +42,21 @@ class SynthesizedStack:
                 yield resource_type, name, body
 
 
-def synthesize(environments, outdir: Path) -> dict[str, SynthesizedStack]:
-    """Build and synthesize the app for ``environments`` into ``outdir``."""
+def synthesize(environments, outdir: Path, delivery=None) -> dict[str, SynthesizedStack]:
+    """Build and synthesize the app for ``environments`` (and the delivery account, ``delivery`` or the shipped
+    definition) into ``outdir``; keyed by environment name, the delivery stack under ``delivery``."""
+    from environments import load_delivery
     from main import build_app
 
-    build_app(environments, outdir).synth()
+    delivery = delivery or load_delivery(environments=environments)
+    build_app(environments, outdir, delivery=delivery).synth()
     stacks = {}
-    for env in environments.values():
-        path = outdir / "stacks" / env.stack_name / "cdk.tf.json"
-        stacks[env.name] = SynthesizedStack(env.stack_name, path, json.loads(path.read_text()))
+    for name, stack_name in [
+        *((env.name, env.stack_name) for env in environments.values()),
+        (delivery.name, delivery.stack_name),
+    ]:
+        path = outdir / "stacks" / stack_name / "cdk.tf.json"
+        stacks[name] = SynthesizedStack(stack_name, path, json.loads(path.read_text()))
     return stacks
 
 
@@ -62,9 +68,21 @@ def environments():
 
 
 @pytest.fixture(scope="session")
-def synthesized(environments, tmp_path_factory) -> dict[str, SynthesizedStack]:
-    """Every environment's synthesized stack, keyed by environment name."""
-    return synthesize(environments, tmp_path_factory.mktemp("cdktf.out"))
+def delivery(environments):
+    from environments import load_delivery
+
+    return load_delivery(environments=environments)
+
+
+@pytest.fixture(scope="session")
+def synthesized(environments, delivery, tmp_path_factory) -> dict[str, SynthesizedStack]:
+    """Every synthesized stack: each environment's by its name, the delivery account's as ``delivery``."""
+    return synthesize(environments, tmp_path_factory.mktemp("cdktf.out"), delivery)
+
+
+@pytest.fixture(scope="session")
+def delivery_stack(synthesized) -> SynthesizedStack:
+    return synthesized["delivery"]
 
 
 @pytest.fixture(scope="session", params=["dev", "stage", "prod"])

@@ -201,7 +201,7 @@ schema:
 """
 
 
-def test_a_new_dataset_is_one_contract_file_and_its_tables_grants_and_tags_follow(tmp_path, environments):
+def test_a_new_dataset_is_one_contract_file_and_its_tables_grants_and_tags_follow(tmp_path, environments, delivery):
     from cdktf import App
 
     from modules.platform_stack import EnvironmentStack
@@ -211,7 +211,7 @@ def test_a_new_dataset_is_one_contract_file_and_its_tables_grants_and_tags_follo
     contracts = {**CONTRACTS, "supplier_deliveries": load_contract_file(path)}
     env = environments["dev"]
     app = App(outdir=str(tmp_path / "out"))
-    EnvironmentStack(app, env, contracts=contracts)
+    EnvironmentStack(app, env, delivery, contracts=contracts)
     app.synth()
     synthesized = tmp_path / "out" / "stacks" / env.stack_name / "cdk.tf.json"
     stack = SynthesizedStack(env.stack_name, synthesized, json.loads(synthesized.read_text()))

@@ -13,6 +13,7 @@ from environments import (
     EnvironmentDefinitionError,
     NatStrategy,
     Tier,
+    load_delivery,
     load_environment,
     load_environments,
 )
@@ -158,3 +159,64 @@ def test_an_identity_provider_reached_without_tls_is_refused(tmp_path):
     _edit(directory, "dev", lambda d: d["analytics_api"]["identity_provider"].update(jwks_url="http://idp/keys"))
     with pytest.raises(EnvironmentDefinitionError, match=r"dev\.yaml: analytics_api\.identity_provider\.jwks_url"):
         load_environments(directory)
+
+
+def _copy_with_delivery(tmp_path: Path) -> Path:
+    directory = _copy_definitions(tmp_path)
+    shutil.copytree(DEFINITIONS_DIR / "delivery", directory / "delivery")
+    return directory
+
+
+def _edit_delivery(directory: Path, change) -> None:
+    path = directory / "delivery" / "delivery.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_the_delivery_account_promotes_every_environment_in_tier_order(environments):
+    delivery = load_delivery(environments=environments)
+    assert delivery.promotion == ("dev", "stage", "prod")
+    assert delivery.account_id not in {env.account_id for env in environments.values()}
+    assert delivery.stack_name == "northwind-delivery"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.update(promotion=["dev", "stage", "prod", "qa"]), r"promotion: qa not defined"),
+        (lambda d: d.update(promotion=["dev", "prod"]), r"promotion: stage never promoted to"),
+        (lambda d: d.update(promotion=["dev", "prod", "stage"]), r"stage \(staging\) comes after a production"),
+        (lambda d: d.update(promotion=["dev", "dev", "stage", "prod"]), r"promotion: dev appear more than once"),
+        (lambda d: d.update(account_id="333333333333"), r"also prod's account"),
+        (lambda d: d.update(colour="blue"), r"delivery/delivery\.yaml: colour: unknown key"),
+    ],
+)
+def test_a_wrong_delivery_definition_is_refused_naming_the_file_and_field(tmp_path, change, expected):
+    directory = _copy_with_delivery(tmp_path)
+    _edit_delivery(directory, change)
+    with pytest.raises(EnvironmentDefinitionError, match=expected):
+        load_delivery(directory)
+
+
+def test_an_environment_name_too_long_for_the_pipelines_artifact_folders_cannot_be_promoted(tmp_path):
+    directory = _copy_with_delivery(tmp_path)
+    _edit_delivery(directory, lambda d: d.update(promotion=["dev", "staging", "prod"]))
+    with pytest.raises(EnvironmentDefinitionError, match=r"staging longer than 5 characters"):
+        load_delivery(directory)
+
+
+def test_delivery_is_not_an_environment_name(tmp_path):
+    directory = _copy_definitions(tmp_path)
+    shutil.copy(directory / "dev.yaml", directory / "delivery.yaml")
+    with pytest.raises(EnvironmentDefinitionError, match=r"delivery\.yaml: 'delivery' is the delivery account's name"):
+        load_environments(directory)
+
+
+def test_the_environments_command_prints_the_delivery_stack_and_the_promotion_order(capsys):
+    from environments.__main__ import main
+
+    assert main(["delivery"]) == 0
+    assert capsys.readouterr().out.strip() == "northwind-delivery"
+    assert main([]) == 0
+    assert "delivery: account 444444444444, eu-west-2, promotes dev -> stage -> prod" in capsys.readouterr().out

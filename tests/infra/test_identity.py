@@ -176,13 +176,6 @@ def test_the_instance_profile_carries_the_instance_role(stack):
     assert profile["role"] == f"${{aws_iam_role.{role_id}.name}}"
 
 
-def test_the_delivery_pipeline_may_assume_only_the_deploy_role(stack, environments):
-    env = environments[stack.name.removeprefix("northwind-")]
-    statements = _role_policy(stack, "delivery-pipeline")
-    assume = [s for s in statements.values() if "sts:AssumeRole" in s["Action"]]
-    assert [s["Resource"] for s in assume] == [[env.deploy_role_arn]]
-
-
 def test_no_persona_reaches_lake_data_through_iam_lake_formation_vends_that_access(stack):
     lake = next(
         k for k, b in stack.resources("aws_s3_bucket").items() if b["bucket"].startswith("northwind-data-lake-")

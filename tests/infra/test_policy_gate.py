@@ -15,7 +15,12 @@ from scripts.policy_gate import (
     run_gate,
 )
 
-STACKS = {"northwind-dev": "dev", "northwind-stage": "stage", "northwind-prod": "prod"}
+STACKS = {
+    "northwind-dev": "dev",
+    "northwind-stage": "stage",
+    "northwind-prod": "prod",
+    "northwind-delivery": "delivery",
+}
 REASON = "A deliberate exception with a compensating control described here."
 
 
@@ -33,12 +38,12 @@ def test_every_stack_passes_the_gate_with_no_unsuppressed_finding(gate_result):
 
 
 def test_the_scan_really_ran_checks_on_every_stack(gate_result):
-    assert set(gate_result.stacks) == {"dev", "stage", "prod"}
+    assert set(gate_result.stacks) == {"dev", "stage", "prod", "delivery"}
     assert all(result.passed > 50 for result in gate_result.stacks.values())
 
 
 def test_every_suppression_is_reasoned_and_names_an_exact_address():
-    for suppression in load_suppressions(known_environments={"dev", "stage", "prod"}):
+    for suppression in load_suppressions(known_environments={"dev", "stage", "prod", "delivery"}):
         assert len(suppression.reason) >= 30
         assert "*" not in suppression.resource
 

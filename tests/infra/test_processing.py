@@ -289,7 +289,7 @@ def test_adding_a_dataset_is_one_contract_file_and_no_stack_code(environments, t
     added.write_text(document.replace("id: northwind-market-indicators", "id: northwind-returns"))
     try:
         load_contract.cache_clear()
-        build_app({"dev": environments["dev"]}, tmp_path).synth()
+        build_app(environments, tmp_path, only={"dev"}).synth()
     finally:
         added.unlink()
         load_contract.cache_clear()

@@ -15,7 +15,7 @@ runner = CliRunner()
 def test_a_wrong_environment_name_is_one_line_naming_the_choices():
     result = runner.invoke(app, ["--env", "prd"])
     assert result.exit_code == 2
-    assert result.output.strip() == "error: unknown environment 'prd'; choose one of: dev, prod, stage"
+    assert result.output.strip() == "error: unknown environment 'prd'; choose one of: delivery, dev, prod, stage"
     assert "Traceback" not in result.output
 
 

@@ -21,6 +21,7 @@ from etl.curate.pseudonymize import (
     hmac_sha256_hex,
     resolve_pseudonym_key,
 )
+from etl.secrets import SecretUnavailableError
 from tests.unit.etl.curate.builders import raw_batch, widget_contract
 
 
@@ -117,5 +118,5 @@ def test_in_aws_the_pseudonym_key_comes_from_secrets_manager_and_a_missing_secre
     client = boto3.client("secretsmanager", region_name="eu-west-2")
     client.create_secret(Name="northwind/pseudonym-key", SecretString="from-secrets-manager")
     assert resolve_pseudonym_key("northwind/pseudonym-key", client) == b"from-secrets-manager"
-    with pytest.raises(client.exceptions.ResourceNotFoundException):
+    with pytest.raises(SecretUnavailableError, match="'northwind/missing' does not exist or has no value yet"):
         resolve_pseudonym_key("northwind/missing", client)

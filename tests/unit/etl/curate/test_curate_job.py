@@ -3,7 +3,7 @@ pipeline metrics."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import boto3
 import pytest
@@ -11,8 +11,9 @@ from moto import mock_aws
 
 from etl.contracts import all_contracts
 from etl.jobs import JobArgumentError
-from etl.jobs.curate import CurateJobArgs, main
+from etl.jobs.curate import CurateJobArgs, dry_run, main
 from etl.lake import LocalLakeStore
+from etl.secrets import SecretUnavailableError
 
 ARGS = {
     "run_date": "2026-11-29",
@@ -64,3 +65,37 @@ def test_the_job_curates_each_requested_dataset_and_publishes_its_metrics(spark,
     # Nothing was ever curated, so no dataset has a freshness yet and none is within its SLA.
     assert ("WithinSla", ("customers",)) in by_name
     assert not any(name == "FreshnessHours" for name, _ in by_name)
+
+
+@mock_aws
+def test_a_dry_run_checks_what_a_run_needs_and_writes_nothing(spark, tmp_path, monkeypatch):
+    """The delivery pipeline's smoke test runs the job with --dry_run true; moto stands in for AWS."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    boto3.client("secretsmanager").create_secret(Name="northwind/pseudonym-key", SecretString="job-key")
+    store = LocalLakeStore(tmp_path)
+    store.put_bytes("raw/orders/date=2026-11-29/orders.csv", b"order_id\n1\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    cloudwatch = boto3.client("cloudwatch")
+    args = CurateJobArgs.parse({key: value for key, value in {**ARGS, "dry_run": "true"}.items() if key != "run_date"})
+
+    assert args.dry_run and args.run_date == datetime.now(UTC).date()
+    assert main(spark, args, store, cloudwatch) == []
+    report = dry_run(spark, CurateJobArgs.parse({**ARGS, "dry_run": "true", "datasets": "orders"}), store)
+
+    assert (report.datasets, report.raw_objects, report.objects_read) == (("orders",), 1, 1)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()) == before
+    assert cloudwatch.list_metrics(Namespace="Northwind/Pipeline")["Metrics"] == []
+
+
+@mock_aws
+def test_a_dry_run_fails_in_one_error_when_the_key_is_not_set(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    args = CurateJobArgs.parse({**ARGS, "dry_run": "true"})
+    boto3.client("secretsmanager").create_secret(Name="northwind/pseudonym-key")  # created, no value yet
+    with pytest.raises(
+        SecretUnavailableError,
+        match=r"does not exist or has no value yet; check the id, or set its value with make secret-value",
+    ):
+        dry_run(spark, args, LocalLakeStore(tmp_path))
+    with pytest.raises(JobArgumentError, match=r"--dry_run 'yes': pass true or false"):
+        CurateJobArgs.parse({**ARGS, "dry_run": "yes"})
