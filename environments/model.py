@@ -342,6 +342,22 @@ class AccountDefinition(_Section):
     plan_role_name: Annotated[str, Field(pattern=IAM_NAME.pattern)] = "northwind-terraform-plan"
     tags: Tags
     state: StateBackend
+    account: AccountBaseline = AccountBaseline()
+
+    @property
+    def break_glass_role_arn(self) -> str:
+        """The account bootstrap's break-glass role (MFA only): key administration and repair when all else fails."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.account.break_glass_role_name}"
+
+    @property
+    def permissions_boundary_arn(self) -> str:
+        """The managed policy every role the stack creates carries as its permissions boundary."""
+        return f"arn:aws:iam::{self.account_id}:policy/{self.account.permissions_boundary_name}"
+
+    @property
+    def saml_provider_arn(self) -> str:
+        """The workforce SAML identity provider the persona roles trust."""
+        return f"arn:aws:iam::{self.account_id}:saml-provider/{self.account.saml_provider_name}"
 
     @property
     def deploy_role_arn(self) -> str:
@@ -380,28 +396,12 @@ class EnvironmentConfig(AccountDefinition):
     alarms: Alarms
     ad_hoc_queries: AdHocQueries = AdHocQueries()
     processing: Processing = Processing()
-    account: AccountBaseline = AccountBaseline()
     detective_controls: DetectiveControls = DetectiveControls()
 
     @property
     def smoke_test_role_name(self) -> str:
         """The role the pipeline's smoke test uses in this account (created by the stack itself)."""
         return f"{self.stack_name}-smoke-test"
-
-    @property
-    def break_glass_role_arn(self) -> str:
-        """The account bootstrap's break-glass role (MFA only): key administration and repair when all else fails."""
-        return f"arn:aws:iam::{self.account_id}:role/{self.account.break_glass_role_name}"
-
-    @property
-    def permissions_boundary_arn(self) -> str:
-        """The managed policy every role the stack creates carries as its permissions boundary."""
-        return f"arn:aws:iam::{self.account_id}:policy/{self.account.permissions_boundary_name}"
-
-    @property
-    def saml_provider_arn(self) -> str:
-        """The workforce SAML identity provider the persona roles trust."""
-        return f"arn:aws:iam::{self.account_id}:saml-provider/{self.account.saml_provider_name}"
 
     @property
     def smoke_test_role_arn(self) -> str:

@@ -25,7 +25,7 @@ from modules.processing import job_name
 
 DELIVERY_KEY_PURPOSES = (
     KeyPurpose("artifacts", "Pipeline artifacts: built stacks, saved plans, release files", via_services=("s3",)),
-    KeyPurpose("logs", "Build logs of the promotion pipeline", service_principals=("logs",)),
+    KeyPurpose("logs", "Build logs of the promotion pipeline", cloudwatch_logs=True),
     KeyPurpose("approvals", "Approval notifications", via_services=("sns",)),
 )
 # Pipeline artifacts stay while a rollback may name them; an execution older than this is not rolled back to.
@@ -73,6 +73,7 @@ class DeliveryStack(TerraformStack):
                 account_id=delivery.account_id,
                 region=delivery.region,
                 key_admin_role_arns=(delivery.deploy_role_arn,),
+                break_glass_role_arn=delivery.break_glass_role_arn,
                 key_reader_role_arns=(delivery.plan_role_arn,),
                 purposes=DELIVERY_KEY_PURPOSES,
             ),
@@ -82,6 +83,7 @@ class DeliveryStack(TerraformStack):
             "access-logs",
             SecureBucketProps(
                 bucket_name=check_bucket_name(f"{prefix}-access-logs-{delivery.account_id}"),
+                account_id=delivery.account_id,
                 classification=OPERATIONAL,
                 kms_key_arn=None,
                 noncurrent_version_expiry_days=ARTIFACT_VERSION_EXPIRY_DAYS,
@@ -95,6 +97,7 @@ class DeliveryStack(TerraformStack):
             "artifacts",
             SecureBucketProps(
                 bucket_name=check_bucket_name(f"{prefix}-artifacts-{delivery.account_id}"),
+                account_id=delivery.account_id,
                 classification=OPERATIONAL,
                 kms_key_arn=self.encryption.key_arn("artifacts"),
                 noncurrent_version_expiry_days=ARTIFACT_VERSION_EXPIRY_DAYS,

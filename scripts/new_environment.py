@@ -6,9 +6,9 @@
 Copies ``environments/<like>.yaml`` to ``environments/<name>.yaml`` with the new name, account, VPC range,
 state bucket and lock table, and the service's domain (the stack finds the ISSUED certificate for it, which
 ``scripts.service_certificate`` requests), inserts the name into ``environments/delivery/delivery.yaml``'s
-promotion after ``--after``, adds it to every suppression in ``policy/suppressions.yaml`` that names ``--like`` (listed, to be
-reviewed: each reason must hold for the new environment too), and validates every definition. Nothing is
-written when the result would not validate.
+promotion after ``--after``, adds it to every suppression in ``policy/suppressions.yaml`` that names
+``--like`` (listed, to be reviewed: each reason must hold for the new environment too), and validates every
+definition. Nothing is written when the result would not validate.
 """
 
 from __future__ import annotations
