@@ -580,6 +580,7 @@ class EnvironmentStack(TerraformStack):
                 region=env.region,
                 scope=ControlScope(env.detective_controls.mode.value),
                 key_admin_role_arns=(env.deploy_role_arn,),
+                key_reader_role_arns=(env.plan_role_arn,),
                 break_glass_role_arn=env.break_glass_role_arn,
                 config_role_arn=self.config_service_role.arn,
                 lake_bucket_arn=self.lake.lake_bucket_arn,

@@ -39,7 +39,7 @@ from constructs import Construct
 from modules.classification import Classification
 from modules.detection.props import ControlScope, DetectionProps
 from modules.detection.rules import CONFIG_RULES, FindingRoute, finding_routes
-from modules.encryption.construct import key_administration
+from modules.encryption.construct import key_administration, key_reader_statements
 from modules.lake import LifecycleRule, SecureBucket, SecureBucketProps
 from modules.naming import resource_name
 from modules.observability.log_groups import encrypted_log_group
@@ -118,6 +118,7 @@ class DetectiveControls(Construct):
         return policy_json(
             [
                 *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
+                *key_reader_statements(props.account_id, props.key_reader_role_arns),
                 Statement(
                     sid="CloudTrailEncryptsThisTrailsLogs",
                     actions=("kms:GenerateDataKey*",),

@@ -34,6 +34,8 @@ class DetectionProps:
         region: the environment's region.
         scope: ``ControlScope``: account-local services, or delegated to the organization.
         key_admin_role_arns: administrators of the audit key.
+        key_reader_role_arns: may read the audit key's metadata and policy (the read-only plan role).
+            Default: none.
         break_glass_role_arn: the audit key's break-glass administration path (with MFA); any use of the role
             raises an alert.
         config_role_arn: AWS Config's service-linked role (``AWSServiceRoleForConfig``, from the account
@@ -69,6 +71,7 @@ class DetectionProps:
     alert_topic_after: tuple[ITerraformDependable, ...] = ()
     force_destroy_requested: bool = False
     allow_data_destruction: bool = False
+    key_reader_role_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.account_id):

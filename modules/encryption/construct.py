@@ -85,11 +85,19 @@ def logs_service_statement(account_id: str, region: str) -> Statement:
 KEY_READ_ACTIONS = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags")
 
 
-def key_reader_statements(reader_arns: tuple[str, ...]) -> list[Statement]:
-    """A key policy statement letting ``reader_arns`` read a key's metadata, policy and tags; nothing if none."""
+def key_reader_statements(account_id: str, reader_arns: tuple[str, ...]) -> list[Statement]:
+    """A key policy statement letting ``reader_arns`` read a key's metadata, policy and tags; nothing if none.
+    Named by ``aws:PrincipalArn`` like the administrators, so the policy never depends on the role existing."""
     if not reader_arns:
         return []
-    return [Statement(sid="KeyMetadataReaders", actions=KEY_READ_ACTIONS, principals={"AWS": list(reader_arns)})]
+    return [
+        Statement(
+            sid="KeyMetadataReaders",
+            actions=KEY_READ_ACTIONS,
+            principals={"AWS": f"arn:aws:iam::{account_id}:root"},
+            conditions={"ArnEquals": {"aws:PrincipalArn": list(reader_arns)}},
+        )
+    ]
 
 
 def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
@@ -97,7 +105,7 @@ def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
     account_root = f"arn:aws:iam::{props.account_id}:root"
     statements = [
         *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
-        *key_reader_statements(props.key_reader_role_arns),
+        *key_reader_statements(props.account_id, props.key_reader_role_arns),
     ]
     if purpose.via_services:
         statements.append(

@@ -44,7 +44,7 @@ def alert_key_policy(props: ObservabilityProps) -> str:
     return policy_json(
         [
             *key_administration(props.account_id, props.key_admin_role_arns, props.break_glass_role_arn),
-            *key_reader_statements(props.key_reader_role_arns),
+            *key_reader_statements(props.account_id, props.key_reader_role_arns),
             Statement(
                 sid="CloudWatchAlarmsOfThisEnvironmentPublish",
                 actions=PUBLISH_KEY_ACTIONS,

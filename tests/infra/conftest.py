@@ -44,17 +44,18 @@ class SynthesizedStack:
 
 def synthesize(environments, outdir: Path, delivery=None) -> dict[str, SynthesizedStack]:
     """Build and synthesize the app for ``environments`` (and the delivery account, ``delivery`` or the shipped
-    definition) into ``outdir``; keyed by environment name, the delivery stack under ``delivery``."""
+    definition) into ``outdir``; keyed by environment name, the delivery stack under ``delivery``. The delivery
+    stack is built only when every environment it promotes to is among ``environments``."""
     from environments import load_delivery
     from main import build_app
 
-    delivery = delivery or load_delivery(environments=environments)
-    build_app(environments, outdir, delivery=delivery).synth()
+    delivery = delivery or load_delivery()
+    with_delivery = set(delivery.promotion) <= set(environments)
+    names = [*environments, *([delivery.name] if with_delivery else [])]
+    build_app(environments, outdir, delivery=delivery, only=set(names)).synth()
     stacks = {}
-    for name, stack_name in [
-        *((env.name, env.stack_name) for env in environments.values()),
-        (delivery.name, delivery.stack_name),
-    ]:
+    for name in names:
+        stack_name = delivery.stack_name if name == delivery.name else environments[name].stack_name
         path = outdir / "stacks" / stack_name / "cdk.tf.json"
         stacks[name] = SynthesizedStack(stack_name, path, json.loads(path.read_text()))
     return stacks

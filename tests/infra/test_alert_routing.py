@@ -10,6 +10,7 @@ from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_envir
 
 
 def test_every_environment_subscribes_someone_to_the_topic_carrying_alarms_findings_and_approvals(synthesized):
+    """Each environment's alert topic, and the delivery account's approval topic every approval notifies."""
     for stack in synthesized.values():
         (topic,) = stack.resources("aws_sns_topic")
         subscriptions = [
@@ -19,10 +20,14 @@ def test_every_environment_subscribes_someone_to_the_topic_carrying_alarms_findi
         ]
         assert subscriptions, stack.name
         assert all(s["protocol"] in ("email", "https") and s["endpoint"] for s in subscriptions)
-        approval = next(
-            stage["action"][0] for stage in stack.one("aws_codepipeline")["stage"] if stage["name"] == "Approval"
-        )
-        assert approval["configuration"]["NotificationArn"] == f"${{aws_sns_topic.{topic}.arn}}"
+    delivery = synthesized["delivery"]
+    (topic,) = delivery.resources("aws_sns_topic")
+    approvals = [
+        a for stage in delivery.one("aws_codepipeline")["stage"] for a in stage["action"] if a["category"] == "Approval"
+    ]
+    assert approvals and all(
+        a["configuration"]["NotificationArn"] == f"${{aws_sns_topic.{topic}.arn}}" for a in approvals
+    )
 
 
 def test_an_environment_without_alert_subscriptions_is_refused_naming_the_field(tmp_path):

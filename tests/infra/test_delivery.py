@@ -356,7 +356,8 @@ def test_the_plan_role_reads_every_key_policy_of_the_environment_and_may_not_use
     for name, key in stack.resources("aws_kms_key").items():
         statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
         readers = statements["KeyMetadataReaders"]
-        assert readers["Principal"] == {"AWS": [env.plan_role_arn]}, name
+        assert readers["Principal"] == {"AWS": f"arn:aws:iam::{env.account_id}:root"}, name
+        assert readers["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [env.plan_role_arn]}}, name
         assert readers["Action"] == [
             "kms:DescribeKey",
             "kms:GetKeyPolicy",

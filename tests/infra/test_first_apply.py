@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.infra.stack_json import address, bucket_policy_address, referenced, role_policy_addresses, role_statements
+from tests.infra.stack_json import address, bucket_policy_address, referenced, role_policy_addresses
 
 # Resources that hand a role to a service which uses it at creation (or checks its permissions then), and the
 # attribute naming the role. Each must be created after the role's policies, or IAM's eventual consistency
@@ -92,19 +92,6 @@ def test_targets_on_the_alert_topic_wait_for_its_policy_because_eventbridge_drop
     targets = [t for t in stack.resources("aws_cloudwatch_event_target").values() if "aws_sns_topic." in t["arn"]]
     assert len(targets) >= 2
     assert all(topic_policies & _depends_on(target) for target in targets)
-
-
-def test_the_lock_table_encrypted_with_the_state_key_is_usable_by_the_build_role_through_dynamodb(stack, environments):
-    env = environments[stack.name.removeprefix("northwind-")]
-    dynamodb = [
-        s
-        for s in role_statements(stack, "delivery-pipeline").values()
-        if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
-        == f"dynamodb.{env.state.region}.amazonaws.com"
-    ]
-    (statement,) = dynamodb
-    assert statement["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": [env.state.kms_key_alias]}
-    assert {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"} <= set(statement["Action"])
 
 
 def test_the_parameter_group_takes_a_name_prefix_because_create_before_destroy_collides_with_a_fixed_name(stack):
