@@ -517,8 +517,6 @@ SERVICE_LINKED_ROLE_SERVICES = (
 PASSED_TO_SERVICES = (
     "backup.amazonaws.com",
     "cloudtrail.amazonaws.com",
-    "codebuild.amazonaws.com",
-    "codepipeline.amazonaws.com",
     "ec2.amazonaws.com",
     "glue.amazonaws.com",
     "lakeformation.amazonaws.com",

@@ -82,6 +82,12 @@ def synthesized(environments, delivery, tmp_path_factory) -> dict[str, Synthesiz
 
 
 @pytest.fixture(scope="session")
+def environment_stacks(synthesized) -> dict[str, SynthesizedStack]:
+    """The environments' stacks only, keyed by environment name (the delivery account's has its own tests)."""
+    return {name: stack for name, stack in synthesized.items() if name != "delivery"}
+
+
+@pytest.fixture(scope="session")
 def delivery_stack(synthesized) -> SynthesizedStack:
     return synthesized["delivery"]
 

@@ -26,9 +26,9 @@ def _statements(env) -> list[dict]:
     return [s for document in deploy_policy_documents(env) for s in json.loads(document)["Statement"]]
 
 
-def test_the_deploy_role_may_change_every_resource_and_data_source_type_the_stacks_declare(synthesized):
-    declared = {t for stack in synthesized.values() for t in stack.config.get("resource", {})}
-    read = {t for stack in synthesized.values() for t in stack.config.get("data", {})}
+def test_the_deploy_role_may_change_every_resource_and_data_source_type_the_stacks_declare(environment_stacks):
+    declared = {t for stack in environment_stacks.values() for t in stack.config.get("resource", {})}
+    read = {t for stack in environment_stacks.values() for t in stack.config.get("data", {})}
     assert declared - set(DEPLOY_ACTIONS) == set()
     assert read - set(DATA_SOURCE_READS) == set()
 
@@ -68,10 +68,12 @@ def test_the_deploy_role_creates_roles_only_with_the_permissions_boundary_and_at
         assert all("iam:CreatePolicy" not in s["Action"] for s in statements.values())
 
 
-def test_the_deploy_role_may_pass_roles_to_exactly_the_services_the_stacks_roles_trust(synthesized, environments):
+def test_the_deploy_role_may_pass_roles_to_exactly_the_services_the_stacks_roles_trust(
+    environment_stacks, environments
+):
     trusted = {
         s["Principal"]["Service"]
-        for stack in synthesized.values()
+        for stack in environment_stacks.values()
         for role in stack.resources("aws_iam_role").values()
         for s in as_list(json.loads(role["assume_role_policy"])["Statement"])
         if "Service" in s["Principal"]

@@ -8,8 +8,10 @@ from scripts.deploy_permissions import deploy_policy_documents
 from scripts.report_iam import account_role_rows, app, render_markdown, role_rows
 
 
-def test_the_report_lists_every_role_with_who_may_assume_it_its_boundary_and_its_grants(synthesized, environments):
-    for name, stack in synthesized.items():
+def test_the_report_lists_every_role_with_who_may_assume_it_its_boundary_and_its_grants(
+    environment_stacks, environments
+):
+    for name, stack in environment_stacks.items():
         rows = role_rows(stack.config, name)
         assert {row.name for row in rows} == {b["name"] for b in stack.resources("aws_iam_role").values()}
         env = environments[name]

@@ -35,16 +35,18 @@ def _trust(role: dict) -> list[dict]:
     return as_list(json.loads(role["assume_role_policy"])["Statement"])
 
 
-def test_every_role_of_every_stack_carries_the_account_permissions_boundary(synthesized):
-    for stack in synthesized.values():
+def test_every_role_of_every_stack_carries_the_account_permissions_boundary(environment_stacks):
+    for stack in environment_stacks.values():
         roles = stack.resources("aws_iam_role")
         unbounded = sorted(b["name"] for b in roles.values() if b.get("permissions_boundary") != BOUNDARY)
         assert unbounded == [], stack.name
         assert len(roles) >= 13
 
 
-def test_every_service_role_trusts_its_service_only_for_this_account_and_its_resources(synthesized, environments):
-    for stack in synthesized.values():
+def test_every_service_role_trusts_its_service_only_for_this_account_and_its_resources(
+    environment_stacks, environments
+):
+    for stack in environment_stacks.values():
         env = environments[stack.name.removeprefix("northwind-")]
         for role in stack.resources("aws_iam_role").values():
             for statement in _trust(role):
@@ -119,9 +121,9 @@ def _matches(action: str, patterns: list[str]) -> bool:
 
 
 def test_every_action_a_role_of_the_stacks_is_granted_lies_within_the_boundary_so_none_is_cut_silently(
-    synthesized, environments
+    environment_stacks, environments
 ):
-    for name, stack in synthesized.items():
+    for name, stack in environment_stacks.items():
         allow, deny = _boundary(environments[name])
         for policy in stack.resources("aws_iam_role_policy").values():
             for statement in as_list(json.loads(policy["policy"])["Statement"]):
