@@ -25,10 +25,11 @@ from pyspark.sql import SparkSession
 from rich.console import Console
 from rich.table import Table
 
-from etl.curate import curate_dataset
-from etl.curate.pipeline import raw_keys
+from etl.contracts import reference_order
+from etl.curate import RunStatus, curate_dataset
 from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.generate.dataset import CLICKSTREAM_FOLDER, MARKET_DROP_FOLDER, CompanionSpec, write_sample_companions
+from etl.generate.sample import SampleError
 from etl.ingest.catalog import CatalogApiClient, CatalogApiSettings, ingest_catalog
 from etl.ingest.clickstream import ingest_clickstream
 from etl.ingest.errors import IngestError
@@ -49,15 +50,18 @@ from etl.spark import build_local_session
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
 DEFAULT_SOURCE = NORTHWIND_EXPORT
-CURATED_DATASETS = (
-    "orders",
-    "order_lines",
-    "customers",
-    "products",
-    "clickstream_events",
-    "market_indicators",
-    # Landed by the valuation client's cache, not by this command: curated when lookups have been made.
-    "vehicle_valuations",
+# Parents before the datasets whose foreign keys reference them, so references are checked against this run.
+CURATED_DATASETS = reference_order(
+    (
+        "orders",
+        "order_lines",
+        "customers",
+        "products",
+        "clickstream_events",
+        "market_indicators",
+        # Landed by the valuation client's cache, not by this command: curated when lookups have been made.
+        "vehicle_valuations",
+    )
 )
 SAMPLE_SEED = 5
 # A fixed recent week (the clickstream contract accepts events from 2000 on), so every run generates the same.
@@ -106,7 +110,9 @@ class PipelineConfig:
 
 @dataclass
 class DatasetSummary:
-    """One dataset's line in the closing summary."""
+    """One dataset's line in the closing summary: files landed by this run, and both sides of the curation
+    run's balance (rows the landing manifest records for the files read; rows curated and quarantined), with
+    how many of the latest rows were new keys and corrections."""
 
     dataset: str
     files_landed: int = 0
@@ -115,6 +121,8 @@ class DatasetSummary:
     rows_landed: int = 0
     rows_curated: int = 0
     rows_quarantined: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
     balanced: bool = True
     status: str = "not run"
 
@@ -129,8 +137,8 @@ class PipelineSummary:
 
     @property
     def ok(self) -> bool:
-        """Every dataset balanced and none stopped by breaking schema drift."""
-        return all(s.balanced and s.status != "stopped_schema_drift" for s in self.datasets.values())
+        """Every dataset balanced and no file of any had breaking schema drift."""
+        return all(s.balanced and s.status != RunStatus.SCHEMA_DRIFT for s in self.datasets.values())
 
 
 Progress = Callable[[str], None]
@@ -188,6 +196,8 @@ def run_pipeline(
         line.new_versions = report.new_versions
         for name, reason in report.refused.items():
             progress(f"  [yellow]refused[/yellow] {report.dataset}/{name}: {reason}")
+        for note in report.notes:
+            progress(f"  [yellow]{report.dataset}[/yellow]: {note}")
     landed = sum(s.files_landed + s.new_versions for s in summary.datasets.values())
     done(f"{landed} file(s) landed in {config.lake}")
 
@@ -197,18 +207,23 @@ def run_pipeline(
         report = curate_dataset(
             spark, store, dataset, config.run_date, config.lookback_days, pseudonym_key=pseudonym_key
         )
-        record_curation(store, report, raw_keys(store, dataset, config.run_date, config.lookback_days))
+        record_curation(store, report, report.curated_files)
         line = summary.datasets[dataset]
         line.rows_landed, line.rows_curated = report.rows_landed, report.rows_curated
         line.rows_quarantined, line.balanced, line.status = report.rows_quarantined, report.balanced, report.status
+        line.rows_inserted, line.rows_updated = report.rows_inserted, report.rows_updated
         progress(
-            f"  {dataset}: {report.rows_curated:,} curated, {report.rows_quarantined:,} quarantined ({report.status})"
+            f"  {dataset}: {report.rows_landed:,} landed = {report.rows_curated:,} curated "
+            f"({report.rows_inserted:,} new, {report.rows_updated:,} updated) + {report.rows_quarantined:,} "
+            f"quarantined ({report.status})"
         )
+        if report.message:
+            progress(f"    [yellow]{report.message}[/yellow]")
     summary.freshness = measure(store, list(CURATED_DATASETS))
     done(f"reports in {config.lake / 'reports'}")
 
     if not summary.ok:
-        progress("[red]serving load skipped: a dataset did not balance or stopped on schema drift[/red]")
+        progress("[red]serving load skipped: a dataset did not balance or had files with schema drift[/red]")
         return summary
     done = _stage(progress, "serve")
     with psycopg.connect(database.conninfo()) as connection:
@@ -228,6 +243,8 @@ def summary_tables(summary: PipelineSummary) -> list[Table]:
         "rows landed",
         "rows curated",
         "rows quarantined",
+        "new",
+        "updated",
         "balanced",
         "status",
     ):
@@ -241,6 +258,8 @@ def summary_tables(summary: PipelineSummary) -> list[Table]:
             f"{line.rows_landed:,}",
             f"{line.rows_curated:,}",
             f"{line.rows_quarantined:,}",
+            f"{line.rows_inserted:,}",
+            f"{line.rows_updated:,}",
             "yes" if line.balanced else "[red]no[/red]",
             line.status,
         )
@@ -325,7 +344,14 @@ def main(
                 summary = run_pipeline(config, spark, database, console.print)
             finally:
                 spark.stop()
-    except (LocalPostgresError, IngestError, ServingInputError, ServingSchemaError, MigrationError) as error:
+    except (
+        LocalPostgresError,
+        IngestError,
+        SampleError,
+        ServingInputError,
+        ServingSchemaError,
+        MigrationError,
+    ) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
     for table in summary_tables(summary):

@@ -1,8 +1,7 @@
 """Freshness of each curated dataset against its contract's latency SLA.
 
 Freshness is now minus the landing time of the newest raw data that curation has processed: the newest
-``landed_at`` of the landing manifest among the files read by the last curation run that was not stopped. Every
-such run records it in ``reports/freshness/<dataset>.json``, so freshness can be measured at any time, for every
+``landed_at`` of the landing manifest among the files whose rows curation runs curated. Every run records it in ``reports/freshness/<dataset>.json``, so freshness can be measured at any time, for every
 dataset, without reading data (docs/adr/0053-sla-metrics-and-alarms.md).
 """
 
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from etl.contracts import load_contract
-from etl.curate.report import DatasetRunReport, RunStatus
+from etl.curate.report import DatasetRunReport
 from etl.ingest.manifest import read_manifest
 from etl.lake import LakeStore
 
@@ -57,12 +56,12 @@ def _recorded(store: LakeStore, dataset: str) -> datetime | None:
 
 
 def record_curation(store: LakeStore, report: DatasetRunReport, keys: list[str]) -> datetime | None:
-    """After a curation run that read the raw files ``keys``: keep the newest landing time among them.
-
-    A run stopped by schema drift curated nothing, so it changes nothing. Returns the recorded time.
+    """After a curation run that curated rows of the raw files ``keys`` (its report's ``curated_files``): keep the
+    newest landing time among them. A file quarantined whole (schema drift, encoding) is not among them, so it
+    changes nothing. Returns the recorded time.
     """
     previous = _recorded(store, report.dataset)
-    if report.status is RunStatus.STOPPED_SCHEMA_DRIFT or not keys:
+    if not keys:
         return previous
     read = set(keys)
     landed = [_parse_time(entry.landed_at) for entry in read_manifest(store, report.dataset) if entry.key in read]

@@ -40,13 +40,22 @@ def _section(contract: DataContract) -> str:
         f"{contract.description}\n",
         f"- Owner: {contract.owner}",
         f"- Classification: {contract.classification.value}",
-        f"- Raw format: {contract.raw_format.value}",
+        f"- Raw format: {contract.raw_format.value}, encoding {contract.source_encoding.value} (a file in another "
+        "encoding is quarantined whole)",
         f"- Delivery: {contract.delivery_schedule}; freshness SLA {contract.freshness_sla_hours:g} hours",
         f"- Primary key: {', '.join(contract.primary_key)}",
         f"- Curated partitions: {', '.join(contract.partition_by) or 'none'}",
     ]
     if contract.unquoted_delimiter_field:
-        lines.append(f"- Unquoted commas in the source are rejoined into: {contract.unquoted_delimiter_field}")
+        lines.append(
+            f"- Unquoted commas in the source are rejoined into {contract.unquoted_delimiter_field}, only where "
+            "every surplus piece begins with a space; any other surplus field is a column_count failure"
+        )
+    for key in contract.foreign_keys:
+        lines.append(
+            f"- Foreign key: {key.field} → {key.parent}.{key.parent_field} (unknown references are quarantined as "
+            "foreign_key)"
+        )
     lines += [
         "",
         "| Field | Source | Type | Required | Classification | PII | Rules | Description |",
@@ -81,6 +90,10 @@ def _rules(item: ContractField) -> str:
         rules.append(f">= {item.minimum}")
     if item.maximum is not None:
         rules.append(f"<= {item.maximum}")
+    if item.not_after_run_date:
+        rules.append("not after the run date")
+    if item.requires_zone:
+        rules.append("with a time zone")
     if item.allowed_values:
         rules.append("one of " + ", ".join(item.allowed_values))
     if item.pattern:

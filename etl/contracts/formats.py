@@ -31,3 +31,12 @@ def format_shape(raw_format: str) -> str:
         position = match.end()
     pieces.append(re.escape(raw_format[position:]))
     return "^" + "".join(pieces) + "$"
+
+
+_STRPTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S", "SSS": "%f"}
+
+
+def strptime_format(raw_format: str) -> str:
+    """The ``datetime.strptime`` format of the DateTimeFormatter pattern ``raw_format`` (letters as above)."""
+    format_shape(raw_format)  # refuses unsupported letters
+    return _FORMAT_TOKEN.sub(lambda match: _STRPTIME[match.group()], raw_format.replace("%", "%%"))

@@ -22,7 +22,16 @@ from open_data_contract_standard.model import (
 )
 
 from etl.contracts.formats import format_shape
-from etl.contracts.model import Classification, ContractField, DataContract, Derivation, LogicalType, RawFormat
+from etl.contracts.model import (
+    Classification,
+    ContractField,
+    DataContract,
+    Derivation,
+    ForeignKey,
+    LogicalType,
+    RawFormat,
+    SourceEncoding,
+)
 
 # Read through importlib.resources, so contracts load the same from the repository and from the installed wheel.
 CONTRACTS_DIR: Traversable = files("etl.contracts")
@@ -33,6 +42,7 @@ _TEAM_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _HOURS_PER_UNIT = {"h": 1.0, "hour": 1.0, "hours": 1.0, "d": 24.0, "day": 24.0, "days": 24.0}
 _INTEGER_FORMATS = {"i8": "int", "i16": "int", "i32": "int", "i64": "bigint"}
+_FOREIGN_KEY_TARGET = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 
 
 class ContractError(ValueError):
@@ -116,6 +126,14 @@ def _to_contract(standard: OpenDataContractStandard, stem: str) -> DataContract:
         f"{delimiter_field!r} is not a field of the contract",
     )
     freshness, schedule = _service_levels(standard.slaProperties or [])
+    encoding = _enum(
+        SourceEncoding, _custom(standard.customProperties, "sourceEncoding"), "customProperties.sourceEncoding"
+    )
+    foreign_keys = tuple(
+        key
+        for index, prop in enumerate(properties)
+        for key in _foreign_keys(prop, f"schema[0].properties[{index}] ({prop.name}).relationships", stem)
+    )
     return DataContract(
         dataset=stem,
         version=str(standard.version),
@@ -129,7 +147,21 @@ def _to_contract(standard: OpenDataContractStandard, stem: str) -> DataContract:
         partition_by=_positioned(properties, "partitioned", "partitionKeyPosition"),
         raw_format=_enum(RawFormat, _custom(standard.customProperties, "rawFormat"), "customProperties.rawFormat"),
         unquoted_delimiter_field=delimiter_field,
+        source_encoding=encoding,
+        foreign_keys=foreign_keys,
     )
+
+
+def _foreign_keys(prop: SchemaProperty, where: str, stem: str) -> list[ForeignKey]:
+    keys = []
+    for index, relationship in enumerate(prop.relationships or []):
+        at = f"{where}[{index}]"
+        _require(relationship.type == "foreignKey", f"{at}.type", "only 'foreignKey' relationships are supported")
+        target = _FOREIGN_KEY_TARGET.match(relationship.to) if isinstance(relationship.to, str) else None
+        _require(target is not None, f"{at}.to", f"{relationship.to!r} must name one parent field as dataset.field")
+        _require(target.group(1) != stem, f"{at}.to", "a dataset cannot reference itself")
+        keys.append(ForeignKey(field=prop.name or "", parent=target.group(1), parent_field=target.group(2)))
+    return keys
 
 
 def _to_field(prop: SchemaProperty, where: str, dataset_classification: Classification) -> ContractField:
@@ -152,6 +184,15 @@ def _to_field(prop: SchemaProperty, where: str, dataset_classification: Classifi
         f"{where}.customProperties.derivation",
     )
     _require(isinstance(is_pii, bool), f"{where}.customProperties.pii", "must be true or false")
+    not_after_run_date = _custom(prop.customProperties, "notAfterRunDate", required=False) or False
+    _require(isinstance(not_after_run_date, bool), f"{where}.customProperties.notAfterRunDate", "must be true or false")
+    _require(
+        not not_after_run_date or logical in (LogicalType.DATE, LogicalType.TIMESTAMP),
+        f"{where}.customProperties.notAfterRunDate",
+        "applies to date and timestamp fields only",
+    )
+    requires_zone = options.get("timezone", False)
+    _require(isinstance(requires_zone, bool), f"{where}.logicalTypeOptions.timezone", "must be true or false")
     return ContractField(
         name=name,
         source_name=prop.physicalName or name,
@@ -170,6 +211,8 @@ def _to_field(prop: SchemaProperty, where: str, dataset_classification: Classifi
         raw_format=_date_format(options.get("format"), logical, f"{where}.logicalTypeOptions.format"),
         derived_from=derived[0] if derived else None,
         derivation=derivation,
+        requires_zone=requires_zone and logical is LogicalType.TIMESTAMP,
+        not_after_run_date=not_after_run_date,
     )
 
 

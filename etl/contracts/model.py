@@ -25,6 +25,15 @@ class RawFormat(StrEnum):
     VALUATION_DOCUMENTS = "valuation_documents"
 
 
+class SourceEncoding(StrEnum):
+    """Character encodings a source may declare. All are ASCII-compatible, so the delimiters, quotes and line
+    ends that give a CSV or JSON-lines file its records read the same whichever of them a file really uses."""
+
+    UTF_8 = "utf-8"
+    ISO_8859_1 = "iso-8859-1"
+    WINDOWS_1252 = "windows-1252"
+
+
 class Derivation(StrEnum):
     """How a derived date column is computed from its source date or timestamp (always in UTC)."""
 
@@ -70,6 +79,20 @@ class ContractField:
     raw_format: str | None = None
     derived_from: str | None = None
     derivation: Derivation = Derivation.UTC_DATE
+    # A timestamp the source must deliver with its zone (ODCS ``timezone: true``): a zone-less value is a type
+    # failure instead of being read as UTC.
+    requires_zone: bool = False
+    # No value may be later than the run's date (a date in the future is out of range).
+    not_after_run_date: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A field whose non-empty values must be keys of another dataset's curated rows (ODCS ``relationships``)."""
+
+    field: str
+    parent: str
+    parent_field: str
 
 
 @dataclass(frozen=True)
@@ -87,8 +110,12 @@ class DataContract:
     delivery_schedule: str
     partition_by: tuple[str, ...]
     raw_format: RawFormat
-    # A CSV column the source writes with unquoted commas; surplus columns of a row are joined back into it.
+    # A CSV column the source writes with unquoted commas ("Rua do Paço, 67"): a row with surplus fields has them
+    # joined back into it only when each surplus piece begins with a space, as such an address does; a surplus
+    # column (",extra") cannot be absorbed and leaves the row a column_count failure.
     unquoted_delimiter_field: str | None = None
+    source_encoding: SourceEncoding = SourceEncoding.UTF_8
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
     def field(self, name: str) -> ContractField:
         """The field called ``name``; a KeyError names the dataset when there is none."""

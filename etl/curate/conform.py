@@ -8,8 +8,9 @@ derived date is the UTC date of its source timestamp (``event_date``) or the fir
 (``order_month``). Money is a decimal, never a
 floating-point number.
 
-Parsing never raises: a value that does not convert becomes null here, and the quality rules report it as
-a ``type`` failure with its raw value.
+Where the contract requires a timestamp to carry its zone (``timezone: true``), a zone-less value does not
+convert. Parsing never raises: a value that does not convert becomes null here, and the quality rules report it
+as a ``type`` failure with its raw value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from etl.curate.columns import raw_column
 
 TIMESTAMP_POLICY = "timestamps without a zone are interpreted as UTC; curated timestamps are UTC"
 REQUIRED_SESSION_TIME_ZONE = "UTC"
+# A zone designator at the end of an ISO-8601 timestamp: Z, or an offset such as +01:00, +0100 or +01.
+ZONE_SUFFIX = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 class SessionTimeZoneError(RuntimeError):
@@ -45,7 +48,9 @@ def typed_value(field: ContractField) -> Column:
     converted = F.expr(f"try_cast(`{name}` AS {field.spark_type})")
     if field.raw_format:
         # Spark's cast accepts several shapes; the contract's format pins the one the source promises.
-        return F.when(F.col(name).rlike(format_shape(field.raw_format)), converted)
+        converted = F.when(F.col(name).rlike(format_shape(field.raw_format)), converted)
+    if field.requires_zone:
+        converted = F.when(F.col(name).rlike(ZONE_SUFFIX), converted)
     return converted
 
 

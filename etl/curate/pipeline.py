@@ -1,52 +1,81 @@
 """``curate_dataset``: raw files of a lookback window -> typed, checked, pseudonymized curated Parquet.
 
-One run reads the raw partitions ``run_date - lookback_days .. run_date``, evaluates every contract rule per
-row in one projection, caches the result once, summarizes it with one aggregation, and writes the curated
-rows, the quarantined rows and the JSON report.
+One run reads the current version of every file its landing manifest records as landed from
+``run_date - lookback_days`` to ``run_date``, evaluates every contract rule per row and every reference to a
+parent dataset, judges repeated keys in landing order, caches the result once, summarizes it per file with one
+aggregation (the balance against the manifest and the schema drift of each file), and writes the curated rows,
+the quarantined rows and the JSON report.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 import time
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import reduce
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from etl.contracts import DataContract, LogicalType, load_contract
-from etl.curate.columns import EXTRA_COLUMNS, FAILURES, PRESENT_MASK, RAW_RECORD, READ_ERROR, SOURCE_FILE
+from etl.contracts import DataContract, LogicalType, RawFormat, load_contract, parent_key
+from etl.curate.columns import (
+    DELIVERY,
+    DIGEST,
+    EXTRA_COLUMNS,
+    FAILURES,
+    OUTCOME,
+    POSITION,
+    PRESENT_MASK,
+    RAW_RECORD,
+    READ_ERROR,
+    ROW_FAILURES,
+    ROWS,
+    SOURCE_FILE,
+    raw_column,
+)
 from etl.curate.conform import TIMESTAMP_POLICY, conform, require_utc_session
-from etl.curate.drift import FieldConversion, SchemaDrift, detect_drift, drift_message
+from etl.curate.deliveries import DeliveredFile, RunWindow, run_window, window_days
+from etl.curate.drift import FieldConversion, SchemaDrift, combined_drift, detect_drift, drift_message
 from etl.curate.pseudonymize import hmac_sha256_hex, resolve_pseudonym_key
 from etl.curate.readers import Extractor, read_raw
-from etl.curate.report import DatasetRunReport, RuleResult, RunStatus, write_report
-from etl.curate.write import write_curated, write_quarantine
+from etl.curate.readers.common import UNREADABLE_FILE
+from etl.curate.report import DatasetRunReport, FileResult, RuleResult, RunStatus, write_report
+from etl.curate.write import UpsertCounts, read_curated_or_none, write_curated, write_quarantine
 from etl.lake import LakeStore
-from etl.quality.engine import evaluate, passes
-from etl.quality.rules import Rule, all_rules
+from etl.quality.engine import (
+    LATEST,
+    REDELIVERED,
+    SUPERSEDED,
+    check_references,
+    evaluate,
+    failure,
+    judge_duplicates,
+    passes,
+    row_digest,
+)
+from etl.quality.rules import SCHEMA_DRIFT, Rule, all_rules
 
 log = logging.getLogger(__name__)
+OUTCOMES = (LATEST, REDELIVERED, SUPERSEDED)
 
 
 @dataclass(frozen=True)
-class BatchSummary:
-    """What one aggregation over the evaluated batch tells."""
+class FileSummary:
+    """What the one aggregation over the evaluated batch tells about one file."""
 
-    rows_landed: int
-    rows_curated: int
+    records: int
+    rows: int
+    rows_passing: int
+    outcomes: dict[str, int]
     rule_failures: dict[Rule, int]
-    drift: SchemaDrift
-
-
-def raw_keys(store: LakeStore, dataset: str, run_date: date, lookback_days: int) -> list[str]:
-    """Lake keys of the raw files landed for ``dataset`` from ``run_date - lookback_days`` to ``run_date``."""
-    if lookback_days < 0:
-        raise ValueError(f"lookback_days must be 0 or more, not {lookback_days}")
-    days = [run_date - timedelta(days=offset) for offset in range(lookback_days, -1, -1)]
-    return [key for day in days for key in store.list_keys(f"raw/{dataset}/date={day.isoformat()}/")]
+    present_mask: int | None
+    extra_columns: tuple[str, ...]
+    conversions: dict[str, FieldConversion]
 
 
 def curate_dataset(
@@ -62,57 +91,89 @@ def curate_dataset(
     """Curate ``dataset`` for ``run_date`` and return (and write) its run report.
 
     ``pseudonym_key`` defaults to ``resolve_pseudonym_key()`` (environment locally); ``extract`` replaces the
-    vehicle valuation field extractor. Breaking schema drift returns status ``stopped_schema_drift`` and
-    writes nothing curated.
+    vehicle valuation field extractor. Files with breaking schema drift are quarantined whole and the status is
+    ``schema_drift``; the other files are curated.
     """
     started = time.monotonic()
     require_utc_session(spark)
     contract = load_contract(dataset)
-    keys = raw_keys(store, dataset, run_date, lookback_days)
-    rules = all_rules(contract)
-    if not keys:
-        summary = BatchSummary(0, 0, dict.fromkeys(rules, 0), SchemaDrift())
-        return _finish(store, contract, run_date, lookback_days, keys, summary, started, stopped=False)
-    staged, summary = _stage(spark, store, contract, keys, pseudonym_key or resolve_pseudonym_key(), extract)
+    window = run_window(store, dataset, run_date, lookback_days)
+    if not window.files:
+        return _finish(store, contract, run_date, lookback_days, window, {}, {}, UpsertCounts(), [], started)
+    key = pseudonym_key or resolve_pseudonym_key()
+    staged, summaries, drifts = _stage(spark, store, contract, run_date, window, key, extract)
     try:
-        stopped = summary.drift.breaking
-        if stopped:
-            log.error(drift_message(contract, summary.drift))
-        else:
-            curated_columns = [f.name for f in contract.fields]
-            write_curated(spark, store, contract, staged.where(passes()).select(*curated_columns))
-            write_quarantine(store, contract, run_date, staged.where(~passes()))
+        curated_columns = [f.name for f in contract.fields]
+        latest = staged.where(passes() & (F.col(OUTCOME) == LATEST)).select(*curated_columns, DIGEST)
+        latest_rows = sum(summary.outcomes[LATEST] for summary in summaries.values())
+        # With no row to upsert the curated zone stays as it is (not even an empty write touches it).
+        counts = write_curated(spark, store, contract, latest, latest_rows) if latest_rows else UpsertCounts()
+        write_quarantine(store, contract, run_date, staged.where(~passes()))
     finally:
         staged.unpersist()
-    return _finish(store, contract, run_date, lookback_days, keys, summary, started, stopped=stopped)
+    notes = [
+        f"{contract.dataset}.{r.field} references {r.parent}, which has no curated rows yet: curate {r.parent} first, "
+        "then re-run"
+        for r in contract.foreign_keys
+        if read_curated_or_none(spark, store, r.parent) is None
+    ]
+    return _finish(store, contract, run_date, lookback_days, window, summaries, drifts, counts, notes, started)
 
 
 def _stage(
     spark: SparkSession,
     store: LakeStore,
     contract: DataContract,
-    keys: list[str],
+    run_date: date,
+    window: RunWindow,
     key: bytes,
     extract: Extractor | None,
-) -> tuple[DataFrame, BatchSummary]:
-    """The evaluated, cached batch and its summary; files Spark cannot read become one quarantined record each."""
-    unreadable: dict[str, str] = {}
+) -> tuple[DataFrame, dict[str, FileSummary], dict[str, SchemaDrift]]:
+    """The evaluated, judged and cached batch, its per-file summary and each file's drift; files that cannot be
+    read become one quarantined record each, files with breaking drift are quarantined whole."""
+    unreadable = _known_unreadable(store, window.files)
+    drifted: dict[str, SchemaDrift] = {}
     while True:
-        evaluated = evaluate(conform(read_raw(spark, store, contract, keys, unreadable, extract), contract), contract)
-        staged = _output_columns(evaluated, contract, key).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = evaluate(
+            conform(read_raw(spark, store, contract, window.files, unreadable, extract), contract), contract, run_date
+        )
+        staged = _judge(spark, store, contract, _output_columns(checked, contract, key), drifted)
+        staged = staged.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            return staged, _summarize(staged, contract)
+            summaries = _summarize(staged, contract)
         except Exception:
             staged.unpersist()
-            newly_unreadable = _unreadable_files(spark, store, [k for k in keys if k not in unreadable])
+            newly_unreadable = _unreadable_files(spark, store, [f.key for f in window.files if f.key not in unreadable])
             if not newly_unreadable:
                 raise
             log.error("unreadable raw files, quarantined whole: %s", ", ".join(sorted(newly_unreadable)))
             unreadable.update(newly_unreadable)
+            continue
+        # A file found drifted keeps that verdict once its rows are quarantined for it.
+        drifts = {**_file_drifts(contract, window.files, summaries), **drifted}
+        newly_drifted = {f: d for f, d in drifts.items() if d.breaking and f not in drifted}
+        if not newly_drifted:
+            return staged, summaries, drifts
+        # Rare: the drifted files' rows must not win keys, so the batch is judged again without them.
+        staged.unpersist()
+        for file, drift in newly_drifted.items():
+            log.error(drift_message(contract, drift, file))
+        drifted.update(newly_drifted)
+
+
+def _known_unreadable(store: LakeStore, files: tuple[DeliveredFile, ...]) -> dict[str, str]:
+    """Files landing found unreadable, and files no longer in the lake, with the reason."""
+    reasons = {}
+    for delivered in files:
+        if delivered.problem is not None and delivered.problem.rule == UNREADABLE_FILE:
+            reasons[delivered.key] = delivered.problem.detail
+        elif not store.exists(delivered.key):
+            reasons[delivered.key] = "the landing manifest records this file but it is no longer in the lake"
+    return reasons
 
 
 def _unreadable_files(spark: SparkSession, store: LakeStore, keys: list[str]) -> dict[str, str]:
-    """Each file Spark fails to read on its own (a truncated gzip stream, say), with Spark's reason."""
+    """Each file Spark fails to read on its own, with Spark's reason."""
     reasons = {}
     for key in keys:
         try:
@@ -130,49 +191,158 @@ def _first_cause(error: Exception) -> str:
     return text.splitlines()[0][:500] if text else type(error).__name__
 
 
-def _output_columns(evaluated: DataFrame, contract: DataContract, key: bytes) -> DataFrame:
-    failing = ~passes()
+def _output_columns(checked: DataFrame, contract: DataContract, key: bytes) -> DataFrame:
+    """Curated (pseudonymized) values, the bookkeeping columns, and the raw values duplicate and reference
+    failures report."""
     typed = [
         (hmac_sha256_hex(F.col(f.name), key) if f.is_pii else F.col(f.name)).alias(f.name) for f in contract.fields
     ]
-    return evaluated.select(
+    reported = {*contract.primary_key, *(r.field for r in contract.foreign_keys)}
+    reported |= {f.name for f in contract.fields if f.unique}
+    output = checked.select(
         *typed,
-        FAILURES,
+        *(F.col(raw_column(name)) for name in sorted(reported)),
+        ROW_FAILURES,
         SOURCE_FILE,
-        F.when(failing, F.col(RAW_RECORD)).alias(RAW_RECORD),
+        RAW_RECORD,
         READ_ERROR,
         PRESENT_MASK,
         EXTRA_COLUMNS,
+        ROWS,
+        DELIVERY,
+        POSITION,
+    )
+    return output.withColumn(DIGEST, row_digest(contract))
+
+
+def _judge(
+    spark: SparkSession,
+    store: LakeStore,
+    contract: DataContract,
+    output: DataFrame,
+    drifted: Mapping[str, SchemaDrift],
+) -> DataFrame:
+    """References checked, drifted files failed whole, repeated keys judged; raw records kept for failures only."""
+    if drifted:
+        drift_failure = F.array(failure(SCHEMA_DRIFT, None, F.col(RAW_RECORD)))
+        output = output.withColumn(
+            ROW_FAILURES, F.when(F.col(SOURCE_FILE).isin(*drifted), drift_failure).otherwise(F.col(ROW_FAILURES))
+        )
+    parents = {
+        reference.parent: _parent_keys(spark, store, parent_key(reference, contract.dataset))
+        for reference in contract.foreign_keys
+    }
+    judged = judge_duplicates(check_references(output, contract, parents), contract)
+    return judged.withColumn(RAW_RECORD, F.when(~passes(), F.col(RAW_RECORD)))
+
+
+def _parent_keys(spark: SparkSession, store: LakeStore, contract: DataContract) -> DataFrame:
+    """The parent's curated keys; none (every reference unknown) before the parent is first curated."""
+    field = contract.field(contract.primary_key[0])
+    curated = read_curated_or_none(spark, store, contract.dataset)
+    if curated is not None:
+        return curated.select(field.name)
+    return spark.createDataFrame([], T.StructType([T.StructField(field.name, T.StringType())])).select(
+        F.col(field.name).cast(field.spark_type)
     )
 
 
-def _summarize(staged: DataFrame, contract: DataContract) -> BatchSummary:
-    rules = all_rules(contract)
-    readable = F.col(READ_ERROR).isNull()
+def _summarize(staged: DataFrame, contract: DataContract) -> dict[str, FileSummary]:
+    """One aggregation, grouped by file and failure: rows, outcomes, failures per rule, columns present and
+    conversions per file. Each record counts once towards its file (with its first failure, if any)."""
     checked = [f for f in contract.source_fields if f.logical_type is not LogicalType.STRING]
+    exploded = staged.select(
+        SOURCE_FILE,
+        ROWS,
+        OUTCOME,
+        READ_ERROR,
+        PRESENT_MASK,
+        EXTRA_COLUMNS,
+        *(f.name for f in checked),
+        F.posexplode_outer(FAILURES).alias("_failure_at", "_failure"),
+    )
+    once = F.coalesce(F.col("_failure_at") == 0, F.lit(True))
+    readable = once & F.col(READ_ERROR).isNull()
+    weight = F.col(ROWS)
+    grouped = exploded.groupBy(
+        SOURCE_FILE, F.col("_failure.rule").alias("rule"), F.col("_failure.field").alias("field")
+    )
     aggregates: list[Column] = [
-        F.count(F.lit(1)).alias("landed"),
-        F.sum(passes().cast("long")).alias("curated"),
+        F.count(F.when(once, 1)).alias("records"),
+        F.sum(F.when(once, weight)).alias("rows"),
+        F.sum(weight).alias("failed"),
         F.count(F.when(readable, 1)).alias("readable"),
         F.bit_or(F.when(readable, F.col(PRESENT_MASK))).alias("present"),
-        F.array_distinct(F.flatten(F.collect_set(EXTRA_COLUMNS))).alias("extra"),
-        *(F.sum(_fails(rule).cast("long")).alias(f"rule_{i}") for i, rule in enumerate(rules)),
+        F.array_distinct(F.flatten(F.collect_set(F.when(once, F.col(EXTRA_COLUMNS))))).alias("extra"),
+        *(F.sum(F.when(F.col(OUTCOME) == name, weight)).alias(f"outcome_{name}") for name in OUTCOMES),
         *(F.count(F.when(readable, F.col(f.name))).alias(f"converted_{f.name}") for f in checked),
     ]
-    row = staged.agg(*aggregates).first()
-    failures = {rule: int(row[f"rule_{i}"] or 0) for i, rule in enumerate(rules)}
-    conversions = {
-        f.name: FieldConversion(int(row[f"converted_{f.name}"]), failures.get(Rule("type", f.name), 0)) for f in checked
-    }
-    drift = detect_drift(contract, int(row["present"] or 0), row["extra"] or [], conversions, int(row["readable"]))
-    return BatchSummary(int(row["landed"]), int(row["curated"] or 0), failures, drift)
+    by_file: dict[str, list] = {}
+    for row in grouped.agg(*aggregates).collect():
+        by_file.setdefault(row[SOURCE_FILE], []).append(row)
+    return {file: _file_summary(rows, checked) for file, rows in by_file.items()}
 
 
-def _fails(rule: Rule) -> Column:
-    return F.exists(
-        F.col(FAILURES),
-        lambda item: (item["rule"] == F.lit(rule.rule)) & item["field"].eqNullSafe(F.lit(rule.field)),
+def _file_summary(groups: list, checked: list) -> FileSummary:
+    failures: dict[Rule, int] = {}
+    for group in groups:
+        if group["rule"] is not None:
+            rule = Rule(group["rule"], group["field"])
+            failures[rule] = failures.get(rule, 0) + int(group["failed"])
+    readable = sum(int(group["readable"]) for group in groups)
+    masks = [int(group["present"]) for group in groups if group["present"] is not None]
+    return FileSummary(
+        records=sum(int(group["records"]) for group in groups),
+        rows=sum(int(group["rows"] or 0) for group in groups),
+        rows_passing=sum(int(group["rows"] or 0) for group in groups if group["rule"] is None),
+        outcomes={name: sum(int(group[f"outcome_{name}"] or 0) for group in groups) for name in OUTCOMES},
+        rule_failures=failures,
+        present_mask=reduce(operator.or_, masks, 0) if readable else None,
+        extra_columns=tuple(sorted({name for group in groups for name in group["extra"] or ()})),
+        conversions={
+            f.name: FieldConversion(
+                sum(int(group[f"converted_{f.name}"]) for group in groups), failures.get(Rule("type", f.name), 0)
+            )
+            for f in checked
+        },
     )
+
+
+def _file_drifts(
+    contract: DataContract, files: tuple[DeliveredFile, ...], summaries: Mapping[str, FileSummary]
+) -> dict[str, SchemaDrift]:
+    """Each file's drift: a CSV file's columns from the header landing recorded, others from their records."""
+    known = {f.source_name: i for i, f in enumerate(contract.source_fields)}
+    drifts = {}
+    for delivered in files:
+        summary = summaries.get(delivered.key)
+        mask, extra = (summary.present_mask, summary.extra_columns) if summary else (None, ())
+        if delivered.header is not None:
+            mask = sum(1 << known[name] for name in set(delivered.header) if name in known)
+            extra = tuple(name for name in delivered.header if name not in known)
+        drifts[delivered.key] = detect_drift(contract, mask, extra, summary.conversions if summary else {})
+    return drifts
+
+
+def _file_result(
+    contract: DataContract, delivered: DeliveredFile, summary: FileSummary | None, drift: SchemaDrift
+) -> FileResult:
+    rows = summary.rows if summary else 0
+    passing = summary.rows_passing if summary else 0
+    notes = [delivered.problem.detail] if delivered.problem else []
+    if delivered.header is None and contract.raw_format is RawFormat.CSV:
+        notes.append("empty file: no header and no rows")
+    elif delivered.rows == 0:
+        notes.append("no data rows" + (" (header only)" if delivered.header is not None else ""))
+    if drift.breaking or drift.added or drift.removed or drift.retyped:
+        notes.append(drift_message(contract, drift, delivered.key))
+    result = FileResult(delivered.key, delivered.rows, summary.records if summary else 0, passing, rows - passing)
+    if not result.balanced:
+        notes.append(
+            f"landing counted {delivered.rows} row(s) but curation accounted for {rows}: the file changed after "
+            "landing or was read differently; re-land it"
+        )
+    return replace(result, note=" ".join(notes))
 
 
 def _finish(
@@ -180,36 +350,58 @@ def _finish(
     contract: DataContract,
     run_date: date,
     lookback_days: int,
-    keys: list[str],
-    summary: BatchSummary,
+    window: RunWindow,
+    summaries: Mapping[str, FileSummary],
+    drifts: Mapping[str, SchemaDrift],
+    counts: UpsertCounts,
+    notes: list[str],
     started: float,
-    *,
-    stopped: bool,
 ) -> DatasetRunReport:
-    curated = 0 if stopped else summary.rows_curated
-    quarantined = 0 if stopped else summary.rows_landed - summary.rows_curated
-    if stopped:
-        status = RunStatus.STOPPED_SCHEMA_DRIFT
+    files = tuple(
+        _file_result(contract, f, summaries.get(f.key), drifts.get(f.key, SchemaDrift())) for f in window.files
+    )
+    rules = all_rules(contract)
+    totals = {rule: sum(s.rule_failures.get(rule, 0) for s in summaries.values()) for rule in rules}
+    outcomes = {name: sum(s.outcomes[name] for s in summaries.values()) for name in OUTCOMES}
+    drift = combined_drift(drifts.values())
+    quarantined = sum(f.rows_quarantined for f in files)
+    if drift.breaking:
+        status = RunStatus.SCHEMA_DRIFT
     elif quarantined:
         status = RunStatus.QUARANTINED_ROWS
     else:
         status = RunStatus.OK
+    if window.unregistered:
+        notes.append(
+            f"{len(window.unregistered)} object(s) in the window's raw partitions are not in the landing manifest "
+            f"(e.g. {window.unregistered[0]}): their rows cannot be accounted for; land them through etl.ingest"
+        )
+    messages = [drift_message(contract, d, key) for key, d in drifts.items() if d.breaking] + notes
+    messages += [f"{f.file}: {f.note}" for f in files if not f.balanced]
     report = DatasetRunReport(
         dataset=contract.dataset,
         run_date=run_date,
-        rows_landed=summary.rows_landed,
-        rows_curated=curated,
+        rows_landed=sum(f.rows for f in window.files),
+        rows_curated=sum(f.rows_curated for f in files),
         rows_quarantined=quarantined,
-        rules=tuple(RuleResult(rule.rule, rule.field, count) for rule, count in summary.rule_failures.items()),
-        drift=summary.drift,
+        rules=tuple(RuleResult(rule.rule, rule.field, count) for rule, count in totals.items()),
+        drift=drift,
         status=status,
         duration_seconds=round(time.monotonic() - started, 3),
         contract_version=contract.version,
-        window_start=run_date - timedelta(days=lookback_days),
-        source_files=len(keys),
-        message=drift_message(contract, summary.drift),
+        window_start=window_days(run_date, lookback_days)[0],
+        source_files=len(window.files),
+        message=" ".join(messages),
         timestamp_policy=TIMESTAMP_POLICY,
         partition_by=contract.partition_by,
+        rows_read=sum(f.rows_read for f in files),
+        rows_inserted=counts.inserted,
+        rows_updated=counts.updated,
+        rows_unchanged=counts.unchanged,
+        rows_redelivered=outcomes[REDELIVERED],
+        rows_superseded=outcomes[SUPERSEDED],
+        files=files,
+        unregistered_files=window.unregistered,
     )
     write_report(store, report)
     return report

@@ -16,7 +16,8 @@ class RunStatus(StrEnum):
 
     OK = "ok"
     QUARANTINED_ROWS = "quarantined_rows"
-    STOPPED_SCHEMA_DRIFT = "stopped_schema_drift"
+    # Files whose schema breaks the contract were quarantined whole; the other files were curated.
+    SCHEMA_DRIFT = "schema_drift"
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,34 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
+class FileResult:
+    """One raw file's side of the balance: the rows landing counted in it, the records curation read, and the
+    rows curated and quarantined; ``note`` says in one line what happened to a file that needs explaining."""
+
+    file: str
+    rows_landed: int
+    rows_read: int
+    rows_curated: int
+    rows_quarantined: int
+    note: str = ""
+
+    @property
+    def balanced(self) -> bool:
+        """Every row landing counted in the file is curated or quarantined."""
+        return self.rows_landed == self.rows_curated + self.rows_quarantined
+
+
+@dataclass(frozen=True)
 class DatasetRunReport:
     """Counts, rule results, drift and timing of one dataset's curation run.
 
-    ``rows_landed`` counts every raw record read in the window (a file that cannot be read at all counts as
-    one record); when the run is stopped by breaking drift nothing is curated or quarantined, so the report is
-    not balanced and the rows wait in the raw zone for the fix.
+    ``rows_landed`` is what the landing manifest records for the files read, the other side of the balance is
+    what curation made of them: ``rows_curated`` (rows passing every rule) plus ``rows_quarantined`` (a file that
+    cannot be read at all counts with every row landing counted in it). Of the curated rows, the latest delivery
+    of each key was ``rows_inserted`` (a new key), ``rows_updated`` (a correction) or ``rows_unchanged``, and an
+    older delivery of a key in the same run is ``rows_redelivered`` (same values) or ``rows_superseded`` (values
+    a later delivery corrects). ``rows_read`` is curation's own count of records (a file that cannot be read is
+    one record); ``unregistered_files`` are objects in the window's partitions no manifest entry describes.
     """
 
     dataset: str
@@ -52,19 +75,43 @@ class DatasetRunReport:
     message: str = ""
     timestamp_policy: str = ""
     partition_by: tuple[str, ...] = field(default_factory=tuple)
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_redelivered: int = 0
+    rows_superseded: int = 0
+    files: tuple[FileResult, ...] = ()
+    unregistered_files: tuple[str, ...] = ()
 
     @property
     def balanced(self) -> bool:
-        """Every landed row is either curated or quarantined."""
-        return self.rows_landed == self.rows_curated + self.rows_quarantined
+        """The manifest's rows for the files read equal the rows curated plus quarantined, file by file, and no
+        object in the window escaped the manifest."""
+        return (
+            self.rows_landed == self.rows_curated + self.rows_quarantined
+            and all(result.balanced for result in self.files)
+            and not self.unregistered_files
+        )
+
+    @property
+    def curated_files(self) -> list[str]:
+        """Lake keys of the files read whose rows were curated (not quarantined whole)."""
+        return [result.file for result in self.files if result.rows_curated]
+
+    def failed(self, rule: str, field_name: str | None = None) -> int:
+        """Rows that failed ``rule`` (on ``field_name``, or on any field when it is None)."""
+        return sum(r.failed_rows for r in self.rules if r.rule == rule and field_name in (None, r.field))
 
     def to_json(self) -> str:
-        """The report as indented JSON (dates ISO-8601, ``balanced`` included)."""
+        """The report as indented JSON (dates ISO-8601, ``balanced`` included, per file too)."""
         document = asdict(self)
         document["run_date"] = self.run_date.isoformat()
         document["window_start"] = self.window_start.isoformat() if self.window_start else None
         document["status"] = self.status.value
         document["balanced"] = self.balanced
+        for entry, result in zip(document["files"], self.files, strict=True):
+            entry["balanced"] = result.balanced
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,21 +1,39 @@
-"""Writing the curated zone (partitioned Parquet, merged with what is there) and the quarantine zone.
+"""Writing the curated zone (a key-based upsert of the partitions a run touches) and the quarantine zone.
 
-Curated data is written with dynamic partition overwrite: only the partitions the batch touches are
-rewritten. Because a late record can touch an old partition, each touched partition is rewritten with the
-batch's rows plus the rows already curated there whose key the batch does not carry, so nothing curated
-earlier is lost and re-running the same batch writes the same rows.
+The latest delivery of each key in a run replaces the curated row with that key wherever it is: the partitions
+rewritten are those the run's rows fall in plus those holding an earlier version of one of its keys (a
+correction may move a row to another partition, such as an order whose date changes month). Each is rewritten
+with dynamic partition overwrite, holding the run's rows plus the rows already curated there whose key the run
+does not carry; the others are not touched. So a correction lands however old its row is, re-running the same
+window writes the same rows, and nothing curated earlier is lost. While writing, each latest row is counted as
+inserted (a new key), updated (other values than the curated row) or unchanged, against the curated rows the
+rewrite reads anyway (a first write counts every row inserted without reading anything).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
 from etl.contracts import DataContract
-from etl.curate.columns import FAILURES, RAW_RECORD, SOURCE_FILE
+from etl.curate.columns import DIGEST, FAILURES, RAW_RECORD, ROWS, SOURCE_FILE
 from etl.lake import LakeStore
+from etl.quality.engine import row_digest
+
+_CURATED_DIGEST = "_curated_digest"
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """How the latest rows of a run changed the curated zone."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
 
 def curated_key(dataset: str) -> str:
@@ -28,44 +46,64 @@ def quarantine_key(dataset: str, run_date: date) -> str:
     return f"quarantine/{dataset}/run_date={run_date.isoformat()}"
 
 
-def write_curated(spark: SparkSession, store: LakeStore, contract: DataContract, batch: DataFrame) -> None:
-    """Merge ``batch`` (curated columns only) into the dataset's touched partitions."""
-    path = store.uri(curated_key(contract.dataset))
-    merged = batch.unionByName(_kept_rows(spark, path, contract, batch))
-    partitions = list(contract.partition_by)
+def read_curated_or_none(spark: SparkSession, store: LakeStore, dataset: str) -> DataFrame | None:
+    """The curated Parquet of ``dataset``, or None before it is first written."""
+    try:
+        return spark.read.parquet(store.uri(curated_key(dataset)))
+    except AnalysisException:
+        return None
+
+
+def write_curated(
+    spark: SparkSession, store: LakeStore, contract: DataContract, latest: DataFrame, latest_rows: int
+) -> UpsertCounts:
+    """Upsert ``latest`` (curated columns and ``_digest``, one row per key; ``latest_rows`` of them, as the run's
+    summary counted) into the dataset and count how."""
+    columns = [f.name for f in contract.fields]
+    key, partitions = list(contract.primary_key), list(contract.partition_by)
+    existing = read_curated_or_none(spark, store, contract.dataset)
+    if existing is None:
+        counts = UpsertCounts(inserted=latest_rows)
+        merged = latest.select(*columns)
+    else:
+        existing = existing.select(*columns)
+        if partitions:
+            earlier = existing.select(*key, *partitions).join(latest.select(*key), key, "left_semi")
+            touched = latest.select(*partitions).unionByName(earlier.select(*partitions)).distinct()
+            existing = existing.join(touched, partitions, "left_semi")
+        # Read once for both the counts and the rewrite; Spark also refuses to overwrite a path the plan reads.
+        existing = existing.localCheckpoint(eager=True)
+        counts = _changes(contract, latest, existing, latest_rows)
+        merged = latest.select(*columns).unionByName(existing.join(latest.select(*key), key, "left_anti"))
     # One task per partition value (or one for an unpartitioned dataset): one file per partition, in key order.
     merged = merged.repartition(*partitions) if partitions else merged.repartition(1)
     (
-        merged.sortWithinPartitions(*partitions, *contract.primary_key)
+        merged.sortWithinPartitions(*partitions, *key)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(*partitions)
-        .parquet(path)
+        .parquet(store.uri(curated_key(contract.dataset)))
     )
+    return counts
 
 
-def _kept_rows(spark: SparkSession, path: str, contract: DataContract, batch: DataFrame) -> DataFrame:
-    """Rows already curated in the partitions ``batch`` touches, whose key ``batch`` does not replace."""
-    try:
-        existing = spark.read.parquet(path)
-    except AnalysisException:
-        return batch.limit(0)
-    existing = existing.select(*batch.columns)
-    if contract.partition_by:
-        touched = batch.select(*contract.partition_by).distinct()
-        existing = existing.join(touched, list(contract.partition_by), "left_semi")
-    kept = existing.join(batch.select(*contract.primary_key), list(contract.primary_key), "left_anti")
-    if contract.partition_by:
-        return kept
-    # An unpartitioned dataset is overwritten whole, and Spark refuses to overwrite a path it reads from:
-    # the kept rows are materialized first.
-    return kept.localCheckpoint(eager=True)
+def _changes(contract: DataContract, latest: DataFrame, existing: DataFrame, latest_rows: int) -> UpsertCounts:
+    """How many latest rows update or leave unchanged the curated row with their key; the rest are new keys."""
+    key = list(contract.primary_key)
+    curated = existing.select(*key, row_digest(contract).alias(_CURATED_DIGEST))
+    matched = latest.select(*key, DIGEST).join(curated, key, "inner")
+    unchanged, updated = matched.agg(
+        F.count(F.when(F.col(_CURATED_DIGEST) == F.col(DIGEST), 1)),
+        F.count(F.when(F.col(_CURATED_DIGEST) != F.col(DIGEST), 1)),
+    ).first()
+    return UpsertCounts(inserted=latest_rows - unchanged - updated, updated=updated, unchanged=unchanged)
 
 
 def write_quarantine(store: LakeStore, contract: DataContract, run_date: date, rejected: DataFrame) -> None:
-    """Replace the run's quarantine with ``rejected``: source file, raw record and every failure of a row."""
+    """Replace the run's quarantine with ``rejected``: source file, raw record, every failure of a row, and the
+    landed rows the record stands for (``_rows``: 1, or a whole unreadable file's rows)."""
     (
-        rejected.select(SOURCE_FILE, RAW_RECORD, FAILURES)
+        rejected.select(SOURCE_FILE, RAW_RECORD, FAILURES, ROWS)
         .write.mode("overwrite")
         .parquet(store.uri(quarantine_key(contract.dataset, run_date)))
     )

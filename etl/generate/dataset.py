@@ -18,7 +18,7 @@ from etl.generate.clickstream import ClickstreamShape, hourly_files
 from etl.generate.malformed import Injection, MalformedKind, inject
 from etl.generate.market import monthly_files
 from etl.generate.orders import FIRST_ORDER_DATE, ORDER_DAYS, generate_orders
-from etl.generate.sample import CUSTOMER_COLUMNS, read_sample
+from etl.generate.sample import CUSTOMER_COLUMNS, SampleError, read_sample
 
 CLICKSTREAM_FOLDER = "clickstream"
 MARKET_DROP_FOLDER = "market-drop"
@@ -144,7 +144,8 @@ def write_sample_companions(sample_dir: Path, out_dir: Path, spec: CompanionSpec
     # companions only need the ids that do parse.
     sample = read_sample(sample_dir, errors="replace")
     with (sample_dir / "orders.csv").open(encoding="utf-8", errors="replace", newline="") as handle:
-        _, *orders = csv.reader(handle)
+        orders = list(csv.reader(handle))[1:]  # an empty or header-only export has none
+    country_at = CUSTOMER_COLUMNS.index("country")
     shape = ClickstreamShape(
         customer_ids=np.array([customer[0] for customer in sample.customers]),
         product_ids=np.array([int(product[0]) for product in sample.products if product[0].isdigit()]),
@@ -152,7 +153,13 @@ def write_sample_companions(sample_dir: Path, out_dir: Path, spec: CompanionSpec
         start=spec.clickstream_start,
         days=spec.clickstream_days,
     )
-    countries = sorted({customer[CUSTOMER_COLUMNS.index("country")] for customer in sample.customers})
+    empty = [name for name in ("customer_ids", "product_ids", "order_ids") if not len(getattr(shape, name))]
+    if empty:
+        raise SampleError(
+            f"{sample_dir} has no readable {', '.join(name.removesuffix('_ids') + 's' for name in empty)} to "
+            "generate the clickstream companion for; the local pipeline needs an export with at least one of each"
+        )
+    countries = sorted({customer[country_at] for customer in sample.customers if len(customer) > country_at})
     return (
         write_clickstream(out_dir / CLICKSTREAM_FOLDER, shape, spec.events, spec.seed, workers=1),
         write_market_drop(out_dir / MARKET_DROP_FOLDER, countries, spec.market_start, spec.market_end, spec.seed),

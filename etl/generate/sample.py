@@ -45,6 +45,11 @@ def _repair_unquoted_address(record: list[str]) -> list[str]:
     return [*record[:ADDRESS_AT], address, *record[ADDRESS_AT + extra + 1 :]]
 
 
+def _records(path: Path, errors: str) -> list[list[str]]:
+    with path.open(encoding="utf-8", errors=errors, newline="") as handle:
+        return list(csv.reader(handle))
+
+
 def read_sample(sample_dir: Path, errors: str = "strict") -> NorthwindSample:
     """Read customers (addresses repaired), products and categories from the Northwind export.
 
@@ -52,10 +57,8 @@ def read_sample(sample_dir: Path, errors: str = "strict") -> NorthwindSample:
     ids and countries are taken from a source that may hold damaged rows (curation quarantines those rows).
     """
     try:
-        with (sample_dir / "customers.csv").open(encoding="utf-8", errors=errors, newline="") as handle:
-            _, *customers = csv.reader(handle)
-        with (sample_dir / "products.csv").open(encoding="utf-8", errors=errors, newline="") as handle:
-            product_columns, *products = csv.reader(handle)
+        customers = _records(sample_dir / "customers.csv", errors)[1:]
+        product_columns, *products = _records(sample_dir / "products.csv", errors) or [[]]
     except UnicodeDecodeError as error:
         raise SampleError(
             f"{sample_dir} is not a clean UTF-8 Northwind export ({error.reason} at byte {error.start}); "

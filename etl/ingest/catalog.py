@@ -17,6 +17,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from etl.ingest.errors import IngestError
 from etl.ingest.landing import LandingReport, land_file
+from etl.ingest.rows import FileCount
 from etl.lake import LakeStore
 
 TOKEN_ENV_VAR = "NORTHWIND_CATALOG_API_TOKEN"  # noqa: S105 - a variable name, not a token
@@ -121,5 +122,5 @@ def ingest_catalog(store: LakeStore, client: CatalogApiClient, day: date) -> Lan
     """Fetch every catalog page and land each as ``raw/products/date=<day>/products-page-NNNN.json``."""
     report = LandingReport("products")
     for page, body, items in client.pages():
-        report.files.append(land_file(store, "products", day, page_file_name(page), body, items))
+        report.files.append(land_file(store, "products", day, page_file_name(page), body, FileCount(items)))
     return report

@@ -1,4 +1,4 @@
-"""Land one delivered file in ``raw/<dataset>/date=YYYY-MM-DD/<name>``, idempotently.
+"""Land one delivered file in ``raw/<dataset>/date=YYYY-MM-DD/<name>`` (or a partition of its own), idempotently.
 
 - Bytes whose SHA-256 the dataset's manifest already holds are not landed again (a no-op).
 - A file whose key already holds different bytes is a correction: it becomes the current object at that key,
@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from etl.ingest.manifest import ManifestEntry, Versioning, append_entry, read_manifest
+from etl.ingest.rows import FileCount
 from etl.lake import LakeStore, S3LakeStore, partition_prefix
 
 
@@ -37,11 +38,14 @@ class LandedFile:
 
 @dataclass
 class LandingReport:
-    """What one landing of a dataset did: per-file outcomes and files refused with the reason."""
+    """What one landing of a dataset did: per-file outcomes, files refused with the reason, one-line notes on
+    how files were landed, and (orders only) the order-date watermark after landing."""
 
     dataset: str
     files: list[LandedFile] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    watermark: date | None = None
 
     def _count(self, action: LandingAction) -> int:
         return sum(1 for landed in self.files if landed.action is action)
@@ -72,9 +76,17 @@ def archive_key(key: str, version: int) -> str:
     return f"raw/_versions/{key.removeprefix('raw/')}.v{version}"
 
 
-def land_file(store: LakeStore, dataset: str, day: date, name: str, data: bytes, rows: int) -> LandedFile:
-    """Land ``data`` delivered as ``name`` for ``dataset`` in the raw partition of ``day``."""
-    key = partition_prefix("raw", dataset, day) + name
+def land_file(
+    store: LakeStore, dataset: str, day: date, name: str, data: bytes, count: FileCount, *, partition: str = ""
+) -> LandedFile:
+    """Land ``data`` delivered as ``name`` for ``dataset`` on ``day``, with what landing counted in it.
+
+    The file goes to the raw partition of ``day`` unless ``partition`` names the file's own one inside the
+    dataset (``date=2026-10-24/hour=10/`` for an hourly clickstream file), where a redelivery lands on the same key.
+    """
+    prefix = f"raw/{dataset}/{partition}" if partition else partition_prefix("raw", dataset, day)
+    key = prefix + name
+    rows = count.rows
     digest = hashlib.sha256(data).hexdigest()
     entries = read_manifest(store, dataset)
     if any(entry.sha256 == digest for entry in entries):
@@ -102,6 +114,9 @@ def land_file(store: LakeStore, dataset: str, day: date, name: str, data: bytes,
             versioning=versioning,
             superseded_key=superseded_key,
             landed_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            landed_on=day,
+            header=list(count.header) if count.header is not None else None,
+            problem=count.problem,
         ),
     )
     return LandedFile(name, key, LandingAction.NEW_VERSION if earlier else LandingAction.LANDED, rows)

@@ -1,11 +1,13 @@
 """The landing manifest: one JSON line per landed object in ``raw/_manifests/<dataset>.jsonl``.
 
-It is what makes landing idempotent (a content hash seen before is a no-op) and what records how a corrected
-file under the same name was versioned.
+It is what makes landing idempotent (a content hash seen before is a no-op), records how a corrected file under
+the same name was versioned, and is the side of the balance curation is checked against: the rows landing
+counted in each file, the day and order it landed in, its CSV header and any damage landing found in it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -21,8 +23,19 @@ class Versioning(StrEnum):
     S3_OBJECT_VERSION = "s3-object-version"  # the versioned lake bucket keeps the earlier object version
 
 
+class FileProblem(BaseModel):
+    """Damage landing found in a whole file: the quarantine rule curation applies to every row of it, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str  # "encoding" (not in the contract's declared encoding) or "unreadable_file" (e.g. a truncated gzip)
+    detail: str
+
+
 class ManifestEntry(BaseModel):
-    """One landed object."""
+    """One landed object. ``landed_on`` is the day it was landed for (the run date, not the clock);
+    ``header`` the column names of a CSV file as delivered (byte order mark removed), None for other formats
+    and for an empty file."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,6 +49,9 @@ class ManifestEntry(BaseModel):
     versioning: Versioning
     superseded_key: str | None = None
     landed_at: str
+    landed_on: date
+    header: list[str] | None = None
+    problem: FileProblem | None = None
 
 
 def manifest_key(dataset: str) -> str:

@@ -1,31 +1,47 @@
 """The nightly orders export: orders, order lines and customers from the order system's CSV files.
 
-Batch mode lands the three files as delivered. Incremental mode lands only the orders whose ``orderDate`` is
-later than the high-water mark kept in the lake (``raw/_state/orders_watermark.json``), with their lines, and
-then moves the mark forward. The mark has ``orderDate`` granularity: an order dated on the mark's day that
-arrives after the mark was set is not picked up incrementally (a batch run catches it).
+Batch mode lands the three files as delivered. Incremental mode lands, for orders and for order lines, only the
+records that are new or changed since the last landing: the records of each key are compared by digest with the
+digests kept in the lake (``raw/_state/orders_export.json``). So a corrected old order, a late order dated weeks
+ago and a line whose order is unknown all land, and an unchanged record does not land again. Customers, a small
+full snapshot, land as delivered in both modes.
+
+The state also keeps the order-date watermark: the latest ``orderDate`` landed that the contract accepts (in its
+format, not before its minimum and not after the landing day). It records how far the export has been landed and
+never decides what lands, so a date in the future neither moves it nor holds back later orders.
+
+A file that cannot be compared record by record (not in the encoding its contract declares, empty, or a header
+without the key columns) lands whole, as delivered, for curation to judge; the report says why.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from dataclasses import dataclass
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from etl.contracts import DataContract, load_contract
+from etl.contracts.formats import format_shape, strptime_format
 from etl.ingest.landing import LandingReport, land_file
-from etl.ingest.rows import count_csv_rows
+from etl.ingest.manifest import read_manifest
+from etl.ingest.rows import FileCount, count_csv_rows, csv_records, decode_text
 from etl.ingest.sources import land_paths, require_file
 from etl.lake import LakeStore
 
 ORDERS_FILE = "orders.csv"
 ORDER_LINES_FILE = "order-details.csv"
 CUSTOMERS_FILE = "customers.csv"
-WATERMARK_KEY = "raw/_state/orders_watermark.json"
-SOURCE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+STATE_KEY = "raw/_state/orders_export.json"
+WATERMARK_FIELD = "order_date"
+COMPARED = {"orders": ORDERS_FILE, "order_lines": ORDER_LINES_FILE}
 
 
 class OrdersMode(StrEnum):
@@ -36,124 +52,137 @@ class OrdersMode(StrEnum):
 
 
 @dataclass(frozen=True)
-class OrdersExtract:
-    """The part of an export newer than a watermark, as CSV bytes in the source's own format."""
+class ExportState:
+    """What incremental landing remembers: per dataset the digest of each key's records, and the watermark."""
 
-    orders_csv: bytes
-    order_lines_csv: bytes
-    order_rows: int
-    order_line_rows: int
-    new_watermark: datetime | None
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    watermark: date | None = None
 
 
-def parse_order_date(text: str) -> datetime | None:
-    """The source's zone-less ``1996-07-04 00:00:00.000`` timestamp, or None when it is not one."""
-    try:
-        return datetime.strptime(text, SOURCE_TIMESTAMP_FORMAT)
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class ChangeSet:
+    """The records of one export file that are new or changed against the digests landed before."""
+
+    data: bytes
+    count: FileCount
+    digests: dict[str, str]
+    changed_records: list[list[str]]
+    header: list[str]
 
 
-def read_watermark(store: LakeStore) -> datetime | None:
-    """The latest ``orderDate`` landed so far, or None before the first incremental landing."""
-    if not store.exists(WATERMARK_KEY):
-        return None
-    return datetime.fromisoformat(json.loads(store.get_bytes(WATERMARK_KEY))["order_date"])
+def read_state(store: LakeStore) -> ExportState:
+    """The state kept by the last incremental landing (empty before the first one)."""
+    if not store.exists(STATE_KEY):
+        return ExportState()
+    document = json.loads(store.get_bytes(STATE_KEY))
+    watermark = document.get("watermark")
+    return ExportState(document.get("digests", {}), date.fromisoformat(watermark) if watermark else None)
 
 
-def write_watermark(store: LakeStore, watermark: datetime) -> None:
-    """Record ``watermark`` as the latest ``orderDate`` landed."""
-    store.put_bytes(WATERMARK_KEY, json.dumps({"order_date": watermark.isoformat()}).encode("utf-8"))
+def write_state(store: LakeStore, state: ExportState) -> None:
+    """Record ``state`` for the next incremental landing."""
+    document = {"watermark": state.watermark.isoformat() if state.watermark else None, "digests": state.digests}
+    store.put_bytes(STATE_KEY, json.dumps(document, sort_keys=True).encode("utf-8"))
 
 
-def _csv_bytes(header: list[str], records: list[list[str]], line_terminator: str) -> bytes:
+def _digest(header: list[str], records: list[list[str]]) -> str:
+    return hashlib.sha256(json.dumps([header, records], ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+
+def _csv_bytes(header: list[str], records: list[list[str]], encoding: str) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=line_terminator)
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(header)
     writer.writerows(records)
-    return buffer.getvalue().encode("utf-8", errors="surrogateescape")
+    return buffer.getvalue().encode(encoding)
 
 
-def _records(data: bytes) -> tuple[list[str], list[list[str]], str]:
-    # surrogateescape carries bytes that are not UTF-8 through unchanged, for curation to quarantine.
-    text = data.decode("utf-8", errors="surrogateescape")
-    terminator = "\r\n" if "\r\n" in text[:4096] else "\n"
-    header, *records = [record for record in csv.reader(io.StringIO(text, newline="")) if record]
-    return header, records, terminator
+def changed_records(data: bytes, contract: DataContract, landed: Mapping[str, str]) -> ChangeSet | str:
+    """The records of an export file whose key is new or whose records differ from ``landed`` (key -> digest),
+    or the reason the file cannot be compared record by record."""
+    text, problem = decode_text(data, contract.source_encoding)
+    if problem is not None:
+        return problem.detail
+    records = csv_records(text)
+    if not records:
+        return "the file is empty"
+    header, *rows = records
+    key_columns = [contract.field(name).source_name for name in contract.primary_key]
+    missing = [column for column in key_columns if column not in header]
+    if missing:
+        return f"its header has no {', '.join(missing)} column ({', '.join(header)})"
+    positions = [header.index(column) for column in key_columns]
+    by_key: dict[str, list[list[str]]] = defaultdict(list)
+    for row in rows:
+        by_key["|".join(row[p] if p < len(row) else "" for p in positions)].append(row)
+    digests = {key: _digest(header, group) for key, group in by_key.items()}
+    changed = [row for key, group in by_key.items() if landed.get(key) != digests[key] for row in group]
+    body = _csv_bytes(header, changed, contract.source_encoding.value)
+    return ChangeSet(body, FileCount(len(changed), tuple(header)), digests, changed, header)
 
 
-def extract_newer_orders(orders_csv: bytes, order_lines_csv: bytes, watermark: datetime | None) -> OrdersExtract:
-    """Orders dated after ``watermark`` (all orders when it is None) and the lines of those orders.
-
-    Orders whose date does not parse, and lines of no order in the export, cannot be placed against the mark;
-    they go with every extract that has newer orders, so that curation quarantines them rather than losing them.
-    """
-    header, orders, terminator = _records(orders_csv)
-    order_id_at, order_date_at = header.index("orderID"), header.index("orderDate")
-    chosen, newest, newer_rows = [], watermark, 0
-    for record in orders:
-        ordered = parse_order_date(record[order_date_at]) if len(record) > order_date_at else None
-        is_newer = ordered is not None and (watermark is None or ordered > watermark)
-        newer_rows += is_newer
-        if is_newer or ordered is None:
-            chosen.append(record)
-        if is_newer and (newest is None or ordered > newest):
-            newest = ordered
-    if not newer_rows:
-        chosen = []
-    chosen_ids = {record[order_id_at] for record in chosen if len(record) > order_id_at}
-    known_ids = {record[order_id_at] for record in orders if len(record) > order_id_at}
-    line_header, lines, line_terminator = _records(order_lines_csv)
-    line_order_at = line_header.index("orderID")
-    chosen_lines = []
-    for line in lines if chosen else ():
-        order_id = line[line_order_at] if len(line) > line_order_at else None
-        # A line of no order in the export cannot be placed against the mark either: it goes along so that
-        # curation quarantines it instead of the extract dropping it.
-        if line and (order_id in chosen_ids or order_id not in known_ids):
-            chosen_lines.append(line)
-    return OrdersExtract(
-        orders_csv=_csv_bytes(header, chosen, terminator),
-        order_lines_csv=_csv_bytes(line_header, chosen_lines, line_terminator),
-        order_rows=len(chosen),
-        order_line_rows=len(chosen_lines),
-        new_watermark=newest,
-    )
+def accepted_date(text: str, contract: DataContract, day: date) -> date | None:
+    """The watermark field's value when the contract accepts it: in its format, not before its minimum and not
+    after ``day``; None otherwise (such a row is curation's to quarantine, never the watermark's to follow)."""
+    rule = contract.field(WATERMARK_FIELD)
+    if rule.raw_format is None or not re.match(format_shape(rule.raw_format), text):
+        return None
+    try:
+        value = datetime.strptime(text, strptime_format(rule.raw_format)).date()
+    except ValueError:
+        return None
+    if rule.minimum is not None and value < date.fromisoformat(str(rule.minimum)):
+        return None
+    return value if value <= day else None
 
 
-def _extract_name(stem: str, watermark: datetime | None) -> str:
-    after = watermark.strftime("%Y%m%dT%H%M%S") if watermark else "start"
-    return f"{stem}-after-{after}.csv"
+def _watermark(change: ChangeSet, contract: DataContract, day: date, previous: date | None) -> date | None:
+    column = contract.field(WATERMARK_FIELD).source_name
+    if column not in change.header:
+        return previous
+    at = change.header.index(column)
+    dates = [accepted_date(record[at], contract, day) for record in change.changed_records if len(record) > at]
+    return max([d for d in dates if d is not None] + ([previous] if previous else []), default=None)
+
+
+def _change_name(store: LakeStore, dataset: str, source_name: str) -> str:
+    sequence = len(read_manifest(store, dataset)) + 1
+    return f"{source_name.removesuffix('.csv')}-changes-{sequence:06d}.csv"
 
 
 def ingest_orders_export(store: LakeStore, source_dir: Path, day: date, mode: OrdersMode) -> dict[str, LandingReport]:
     """Land the nightly export in ``source_dir`` for ``day``; one report per dataset (orders, order_lines,
-    customers)."""
-    orders_path = require_file(source_dir / ORDERS_FILE, "the orders export")
-    lines_path = require_file(source_dir / ORDER_LINES_FILE, "the order lines export")
-    customers_path = require_file(source_dir / CUSTOMERS_FILE, "the customers export")
-    reports = {name: LandingReport(name) for name in ("orders", "order_lines", "customers")}
-    land_paths(store, "customers", day, [customers_path], count_csv_rows, reports["customers"])
+    customers). Every file is read and compared before anything lands, so no dataset of the export lands while
+    another fails."""
+    paths = {
+        "orders": require_file(source_dir / ORDERS_FILE, "the orders export"),
+        "order_lines": require_file(source_dir / ORDER_LINES_FILE, "the order lines export"),
+        "customers": require_file(source_dir / CUSTOMERS_FILE, "the customers export"),
+    }
+    reports = {name: LandingReport(name) for name in paths}
     if mode is OrdersMode.BATCH:
-        land_paths(store, "orders", day, [orders_path], count_csv_rows, reports["orders"])
-        land_paths(store, "order_lines", day, [lines_path], count_csv_rows, reports["order_lines"])
+        for dataset, path in paths.items():
+            land_paths(store, dataset, day, [path], count_csv_rows, reports[dataset])
         return reports
-    watermark = read_watermark(store)
-    extract = extract_newer_orders(orders_path.read_bytes(), lines_path.read_bytes(), watermark)
-    if extract.order_rows:
-        reports["orders"].files.append(
-            land_file(store, "orders", day, _extract_name("orders", watermark), extract.orders_csv, extract.order_rows)
-        )
-        reports["order_lines"].files.append(
-            land_file(
-                store,
-                "order_lines",
-                day,
-                _extract_name("order-details", watermark),
-                extract.order_lines_csv,
-                extract.order_line_rows,
-            )
-        )
-    if extract.new_watermark is not None and extract.new_watermark != watermark:
-        write_watermark(store, extract.new_watermark)
+    state = read_state(store)
+    changes = {
+        dataset: changed_records(paths[dataset].read_bytes(), load_contract(dataset), state.digests.get(dataset, {}))
+        for dataset in COMPARED
+    }
+    land_paths(store, "customers", day, [paths["customers"]], count_csv_rows, reports["customers"])
+    digests, watermark = dict(state.digests), state.watermark
+    for dataset, change in changes.items():
+        report = reports[dataset]
+        if isinstance(change, str):
+            report.notes.append(f"{paths[dataset].name} landed whole, not compared record by record: {change}")
+            land_paths(store, dataset, day, [paths[dataset]], count_csv_rows, report)
+            continue
+        if change.count.rows:
+            name = _change_name(store, dataset, paths[dataset].name)
+            report.files.append(land_file(store, dataset, day, name, change.data, change.count))
+        digests[dataset] = change.digests
+        if dataset == "orders":
+            watermark = _watermark(change, load_contract(dataset), day, watermark)
+    write_state(store, ExportState(digests, watermark))
+    reports["orders"].watermark = watermark
     return reports

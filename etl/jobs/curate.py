@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 
 from pyspark.sql import SparkSession
 
-from etl.contracts import ContractError, all_contracts, load_contract
+from etl.contracts import ContractError, all_contracts, load_contract, reference_order
 from etl.curate import DatasetRunReport, RunStatus, curate_dataset
-from etl.curate.pipeline import raw_keys
+from etl.curate.deliveries import run_window
 from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.jobs import (
     JobArgument,
@@ -104,7 +104,8 @@ def dry_run(spark: SparkSession, args: CurateJobArgs, store: LakeStore) -> DryRu
         load_contract(dataset)
     spark.range(1).count()
     resolve_pseudonym_key(args.pseudonym_secret_id)
-    listed = [raw_keys(store, dataset, args.run_date, args.lookback_days) for dataset in args.datasets]
+    windows = [run_window(store, dataset, args.run_date, args.lookback_days) for dataset in args.datasets]
+    listed = [[f.key for f in window.files] + list(window.unregistered) for window in windows]
     for keys in listed:
         if keys:
             store.get_bytes(keys[0])
@@ -121,8 +122,8 @@ def dry_run(spark: SparkSession, args: CurateJobArgs, store: LakeStore) -> DryRu
 def main(
     spark: SparkSession, args: CurateJobArgs, store: LakeStore | None = None, cloudwatch: object | None = None
 ) -> list[DatasetRunReport]:
-    """Curate every requested dataset and publish the metrics; fails the job when a dataset stops on drift or
-    does not balance."""
+    """Curate every requested dataset, parents before the datasets referencing them, and publish the metrics;
+    fails the job when a dataset had files with breaking schema drift or does not balance."""
     import boto3
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
@@ -132,9 +133,9 @@ def main(
         return []
     key = resolve_pseudonym_key(args.pseudonym_secret_id)
     reports = []
-    for dataset in args.datasets:
+    for dataset in reference_order(args.datasets):
         report = curate_dataset(spark, store, dataset, args.run_date, args.lookback_days, pseudonym_key=key)
-        record_curation(store, report, raw_keys(store, dataset, args.run_date, args.lookback_days))
+        record_curation(store, report, report.curated_files)
         log.info(
             "%s: %s landed=%d curated=%d quarantined=%d",
             report.dataset,
@@ -147,7 +148,7 @@ def main(
     now = datetime.now(UTC)
     data = metric_data(reports, measure(store, list(all_contracts()), now), now)
     publish(cloudwatch or boto3.client("cloudwatch"), args.metrics_namespace, data)
-    failed = [r.dataset for r in reports if r.status is RunStatus.STOPPED_SCHEMA_DRIFT or not r.balanced]
+    failed = [r.dataset for r in reports if r.status is RunStatus.SCHEMA_DRIFT or not r.balanced]
     if failed:
         raise SystemExit(f"curation stopped for {', '.join(failed)}; see the run reports")
     return reports

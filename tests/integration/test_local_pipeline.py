@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import shutil
 from datetime import date
 
 import psycopg
@@ -42,13 +43,21 @@ def _expected_serving_rows(sample_dir, generated_dir):
     }
 
 
+def _daily_units(connection, sales_date: str, product_id: int) -> int:
+    return connection.execute(
+        "SELECT sum(units) FROM serving.daily_sales WHERE sales_date = %s AND product_id = %s", (sales_date, product_id)
+    ).fetchone()[0]
+
+
 @pytest.mark.slow
-def test_the_local_pipeline_balances_fills_the_serving_tables_and_changes_nothing_when_run_again(
+def test_the_local_pipeline_balances_fills_the_serving_tables_changes_nothing_when_run_again_and_serves_corrections(
     spark, northwind_sample_dir, tmp_path, postgres_database
 ):
+    source = tmp_path / "export"
+    shutil.copytree(northwind_sample_dir, source)
     config = PipelineConfig(
         lake=tmp_path / "lake",
-        source=northwind_sample_dir,
+        source=source,
         local_dir=tmp_path,
         run_date=date(2026, 11, 29),
         clickstream_events=3_000,
@@ -83,3 +92,18 @@ def test_the_local_pipeline_balances_fills_the_serving_tables_and_changes_nothin
     assert all(line.balanced for line in second.datasets.values())
     assert [(result.table, result.changed) for result in second.tables] == [(table, 0) for table in expected]
     assert any("serve" in message for message in progress)
+
+    orders, lines = source / "orders.csv", source / "order-details.csv"
+    orders.write_text(orders.read_text().replace(",3,32.38,", ",3,99.99,", 1))
+    lines.write_text(lines.read_text().replace("10248,11,14.00,12,0", "10248,11,14.00,15,0", 1))
+    corrected = run_pipeline(config, spark, postgres_database, progress.append)
+
+    assert {name: corrected.datasets[name].rows_updated for name in ("orders", "order_lines")} == {
+        "orders": 1,
+        "order_lines": 1,
+    }
+    assert all(line.balanced for line in corrected.datasets.values())
+    changed = {result.table: result.updated for result in corrected.tables}
+    assert changed["serving.daily_sales"] == 1 and changed["serving.customer_lifetime_value"] == 1
+    with psycopg.connect(postgres_database.conninfo()) as connection:
+        assert _daily_units(connection, "1996-07-04", 11) == 15

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from etl.contracts import DataContract, RawFormat
+from etl.curate.columns import DELIVERY, POSITION, SOURCE_FILE
+from etl.curate.deliveries import DeliveredFile
 from etl.curate.readers.common import READ_ERROR_RULES, UNREADABLE_FILE, raw_schema, unreadable_files
-from etl.curate.readers.csv_lines import read_csv, read_header
+from etl.curate.readers.csv_lines import read_csv
 from etl.curate.readers.json_lines import read_json_lines
 from etl.curate.readers.json_pages import read_json_pages
 from etl.curate.readers.valuation_documents import Extractor, default_extractor, read_valuation_documents
@@ -22,50 +25,47 @@ def read_raw(
     spark: SparkSession,
     store: LakeStore,
     contract: DataContract,
-    keys: list[str],
+    files: Sequence[DeliveredFile],
     unreadable: Mapping[str, str],
     extract: Extractor | None = None,
 ) -> DataFrame:
-    """Rows of the raw files ``keys`` in the contract's raw format, plus one row per unreadable file.
+    """Rows of the raw ``files`` in the contract's raw format, plus one row per unreadable file, each with its
+    file's landing order (``_delivery``) and its place in the file (``_position``).
 
-    ``unreadable`` maps lake keys already known to be unreadable to the reason; they are not read again.
-    CSV files without a readable header join them.
+    ``unreadable`` maps lake keys known to be unreadable to the reason; they are not read.
     """
-    unreadable = dict(unreadable)
-    readable = [key for key in keys if key not in unreadable]
+    readable = [delivered for delivered in files if delivered.key not in unreadable]
     frames = []
-    if readable and contract.raw_format is RawFormat.CSV:
-        headers, bad_headers = csv_headers(store, readable)
-        unreadable.update(bad_headers)
-        if headers:
-            uris = {key: store.uri(key) for key in headers}
-            frames.append(read_csv(spark, contract, headers, uris))
-    elif readable:
-        frames.append(_read_documents(spark, store, contract, readable, extract))
+    if readable:
+        frame = _read_format(spark, store, contract, readable, extract)
+        if frame is not None:
+            frames.append(frame)
     if unreadable:
-        frames.append(unreadable_files(spark, contract, unreadable))
+        frames.append(unreadable_files(spark, contract, unreadable, {f.key: f.rows for f in files}))
     if not frames:
-        return spark.createDataFrame([], raw_schema(contract))
-    return reduce(DataFrame.unionByName, frames)
+        return spark.createDataFrame([], raw_schema(contract)).select(
+            "*", F.lit(0).alias(DELIVERY), F.lit(0).cast("long").alias(POSITION)
+        )
+    # Each raw file is read whole by one task, in order, so the id increases with the place in the file.
+    records = reduce(DataFrame.unionByName, frames).withColumn(POSITION, F.monotonically_increasing_id())
+    # A hash join, not a map literal: a map is searched key by key, per record.
+    sequences = spark.createDataFrame([(f.key, f.sequence) for f in files], f"{SOURCE_FILE} string, {DELIVERY} int")
+    return records.join(F.broadcast(sequences), SOURCE_FILE, "left")
 
 
-def csv_headers(store: LakeStore, keys: list[str]) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
-    """Each CSV file's header, and the reason for each file whose header cannot be read."""
-    headers, unreadable = {}, {}
-    for key in keys:
-        try:
-            headers[key] = read_header(store.get_bytes(key))
-        except (UnicodeDecodeError, ValueError) as error:
-            unreadable[key] = f"no readable CSV header: {error}"
-    return headers, unreadable
-
-
-def _read_documents(
-    spark: SparkSession, store: LakeStore, contract: DataContract, keys: list[str], extract: Extractor | None
-) -> DataFrame:
-    uris = [store.uri(key) for key in keys]
+def _read_format(
+    spark: SparkSession,
+    store: LakeStore,
+    contract: DataContract,
+    files: Sequence[DeliveredFile],
+    extract: Extractor | None,
+) -> DataFrame | None:
+    uris = {delivered.key: store.uri(delivered.key) for delivered in files}
+    by_key = {delivered.key: delivered for delivered in files}
+    if contract.raw_format is RawFormat.CSV:
+        return read_csv(spark, contract, files, uris)
     if contract.raw_format is RawFormat.JSON_LINES_GZIP:
-        return read_json_lines(spark, contract, uris)
+        return read_json_lines(spark, contract, by_key, list(uris.values()))
     if contract.raw_format is RawFormat.JSON_PAGES:
-        return read_json_pages(spark, contract, uris)
-    return read_valuation_documents(spark, contract, store, keys, extract or default_extractor())
+        return read_json_pages(spark, contract, by_key, list(uris.values()))
+    return read_valuation_documents(spark, contract, store, list(uris), extract or default_extractor())

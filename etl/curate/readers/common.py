@@ -1,8 +1,9 @@
 """What every raw reader shares: the standard output columns and how they are built.
 
 A reader returns one row per landed record with the record as delivered (``_raw_record``), the lake key of
-its file, a read-error rule when the record could not be read, and one raw string column per contract field.
-Nothing is typed here, so a bad value can still be quarantined with its raw form.
+its file, a read-error rule when the record could not be read, one raw string column per contract field, the
+fields delivered as the wrong JSON type, and the landed rows the record stands for (1, or a whole file's rows
+when the file cannot be read). Nothing is typed here, so a bad value can still be quarantined with its raw form.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.contracts import DataContract
-from etl.curate.columns import EXTRA_COLUMNS, PRESENT_MASK, RAW_RECORD, READ_ERROR, SOURCE_FILE, raw_column
+from etl.curate.columns import (
+    EXTRA_COLUMNS,
+    PRESENT_MASK,
+    RAW_RECORD,
+    READ_ERROR,
+    ROWS,
+    SOURCE_FILE,
+    TYPE_MISMATCH,
+    raw_column,
+)
+from etl.curate.deliveries import DeliveredFile
 
 # Rules a reader assigns to records it cannot read.
 MALFORMED_JSON = "malformed_json"
@@ -34,18 +45,27 @@ def raw_schema(contract: DataContract) -> T.StructType:
             *(T.StructField(raw_column(f.name), T.StringType()) for f in contract.source_fields),
             T.StructField(PRESENT_MASK, T.LongType()),
             T.StructField(EXTRA_COLUMNS, T.ArrayType(T.StringType())),
+            T.StructField(TYPE_MISMATCH, T.ArrayType(T.StringType())),
+            T.StructField(ROWS, T.LongType()),
         ]
     )
 
 
 def source_file(dataset: str) -> Column:
-    """The lake key (``raw/<dataset>/date=.../<file>``) of the file a row was read from."""
-    return F.regexp_extract(F.input_file_name(), rf"(raw/{dataset}/date=[^/]+/[^/]+)$", 1)
+    """The lake key (``raw/<dataset>/date=.../[hour=.../]<file>``) of the file a row was read from."""
+    return F.regexp_extract(F.input_file_name(), rf"(raw/{dataset}/(?:[^/=]+=[^/]+/)+[^/]+)$", 1)
 
 
-def invalid_utf8(text: Column) -> Column:
-    """True when the bytes behind ``text`` are not valid UTF-8 (decoding them would replace characters)."""
-    return F.decode(text.cast("binary"), "UTF-8") != text
+def whole_file_problem(files: Mapping[str, DeliveredFile], rule: str) -> Column:
+    """True for records of files landing found ``rule`` damage in (the whole file gets that rule)."""
+    keys = sorted(key for key, delivered in files.items() if delivered.problem and delivered.problem.rule == rule)
+    return F.col(SOURCE_FILE).isin(*keys) if keys else F.lit(False)
+
+
+def file_rows(files: Mapping[str, DeliveredFile]) -> Column:
+    """The landed rows of the record's file, for a record that stands for its whole file."""
+    rows = F.create_map(*(F.lit(item) for key, delivered in files.items() for item in (key, delivered.rows)))
+    return F.coalesce(F.element_at(rows, F.col(SOURCE_FILE)), F.lit(1)) if files else F.lit(1)
 
 
 def field_bit(index: int) -> int:
@@ -67,8 +87,11 @@ def standard_columns(
     values: Mapping[str, Column],
     present_mask: Column,
     extra_columns: Column,
+    type_mismatch: Column | None = None,
+    rows: Column | None = None,
 ) -> list[Column]:
-    """The reader output columns, in ``raw_schema`` order; ``values`` maps field names to raw strings."""
+    """The reader output columns, in ``raw_schema`` order; ``values`` maps field names to raw strings. ``source``
+    must be the column itself when ``rows`` refers to ``SOURCE_FILE``."""
     return [
         source.alias(SOURCE_FILE),
         raw_record.alias(RAW_RECORD),
@@ -76,11 +99,19 @@ def standard_columns(
         *(values.get(f.name, F.lit(None)).cast("string").alias(raw_column(f.name)) for f in contract.source_fields),
         present_mask.cast("long").alias(PRESENT_MASK),
         extra_columns.cast("array<string>").alias(EXTRA_COLUMNS),
+        (type_mismatch if type_mismatch is not None else F.array()).cast("array<string>").alias(TYPE_MISMATCH),
+        (rows if rows is not None else F.lit(1)).cast("long").alias(ROWS),
     ]
 
 
-def unreadable_files(spark: SparkSession, contract: DataContract, reasons: Mapping[str, str]) -> DataFrame:
-    """One quarantine-bound record per file that cannot be read at all, carrying the reason as raw value."""
+def unreadable_files(
+    spark: SparkSession, contract: DataContract, reasons: Mapping[str, str], rows: Mapping[str, int]
+) -> DataFrame:
+    """One quarantine-bound record per file that cannot be read at all, carrying the reason as raw value and
+    standing for every row landing counted in the file (``rows``)."""
     width = len(contract.source_fields)
-    rows = [(key, reason, UNREADABLE_FILE, *([None] * width), 0, []) for key, reason in sorted(reasons.items())]
-    return spark.createDataFrame(rows, raw_schema(contract))
+    records = [
+        (key, reason, UNREADABLE_FILE, *([None] * width), 0, [], [], rows.get(key, 1))
+        for key, reason in sorted(reasons.items())
+    ]
+    return spark.createDataFrame(records, raw_schema(contract))

@@ -1,93 +1,113 @@
-"""CSV files read line by line as raw strings, so column counts, encodings and raw values stay visible.
+"""CSV files read as RFC 4180 defines them, every value kept as a raw string.
 
-Each file's header (its first line) decides which column is which; files with different headers are read as
-separate groups. Fields may be quoted RFC 4180 style (a quoted field holds commas and doubled quotes) but not
-line breaks: a record broken over lines fails the column count. ``NULL`` and empty fields are missing values.
-A contract may name one free-text column the source writes with unquoted commas: a row with surplus columns
-has them joined back into that column, since the source's other columns never hold commas.
+A quoted field may hold delimiters, doubled quotes and line breaks; lines may end in CRLF or LF; a UTF-8 byte
+order mark is not part of the first column's name. Columns are matched to the contract by the names in each
+file's header (landing records it in the manifest), never by position, and files with different headers are
+read as separate groups. A record with more or fewer fields than its header is kept whole, with the
+``column_count`` rule, except for the one repair a contract may declare: a column the source writes with
+unquoted commas ("Rua do Paço, 67"), whose pieces are joined back only when every surplus piece begins with a
+space, so a surplus column (",extra") is never absorbed. ``NULL`` and empty fields are missing values.
+
+A file landing found not to be in the contract's declared encoding is read as ISO-8859-1, which maps every byte
+to one character (nothing lost, and a Latin-1 file reads as written), and every record of it carries the
+``encoding`` rule: the whole file is quarantined, readable, until it is delivered again in the right encoding.
 """
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from etl.contracts import DataContract
-from etl.curate.readers.common import (
-    COLUMN_COUNT,
-    ENCODING,
-    field_bit,
-    invalid_utf8,
-    source_file,
-    standard_columns,
-)
+from etl.curate.deliveries import DeliveredFile
+from etl.curate.readers.common import COLUMN_COUNT, ENCODING, field_bit, source_file, standard_columns
 
 NULL_TOKENS = ("NULL", "")
-# A comma followed by an even number of quotes up to the end of the line: a delimiter outside quotes.
+CORRUPT_RECORD = "_corrupt_record"
+# Spark's and Java's name for the lossless fallback decoding of a file in another encoding.
+FALLBACK_ENCODING = "ISO-8859-1"
+# A comma followed by an even number of quotes up to the end of the record: a delimiter outside quotes.
 _UNQUOTED_COMMA = r',(?=(?:[^"]*"[^"]*")*[^"]*$)'
 
 
-def read_header(data: bytes) -> tuple[str, list[str]]:
-    """A CSV file's first line as Spark's text reader returns it (to skip it) and its column names.
-
-    Like Hadoop's line reader, a UTF-8 byte order mark and the line end are dropped. ValueError
-    (UnicodeDecodeError included) when the file has no UTF-8 header.
-    """
-    line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").removeprefix("\ufeff")
-    if not line.strip():
-        raise ValueError("the file is empty or starts with a blank line; a header row is required")
-    return line, next(csv.reader([line]))
-
-
 def read_csv(
-    spark: SparkSession, contract: DataContract, headers: Mapping[str, tuple[str, list[str]]], uris: Mapping[str, str]
-) -> DataFrame:
-    """Rows of the CSV files ``uris`` (lake key -> path), given each file's ``headers``."""
-    groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    for key, (line, names) in headers.items():
-        groups[(line, tuple(names))].append(uris[key])
-    frames = [_read_group(spark, contract, line, list(names), paths) for (line, names), paths in sorted(groups.items())]
-    return reduce(DataFrame.unionByName, frames)
+    spark: SparkSession, contract: DataContract, files: Sequence[DeliveredFile], uris: Mapping[str, str]
+) -> DataFrame | None:
+    """Records of the CSV files ``files`` (each with the header landing recorded), or None when every file is
+    empty; ``uris`` maps lake keys to where Spark reads them."""
+    groups: dict[tuple[tuple[str, ...], bool], list[str]] = defaultdict(list)
+    for delivered in files:
+        if delivered.header is not None:
+            misencoded = delivered.problem is not None and delivered.problem.rule == ENCODING
+            groups[(delivered.header, misencoded)].append(uris[delivered.key])
+    frames = [
+        _read_group(spark, contract, list(names), paths, misencoded)
+        for (names, misencoded), paths in sorted(groups.items())
+    ]
+    return reduce(DataFrame.unionByName, frames) if frames else None
+
+
+def _schema_names(names: list[str]) -> list[str]:
+    # Spark compares a header with the schema's names and warns when they differ: the header's own names are
+    # used when Spark can take them, positional ones otherwise (they are matched to the contract by position).
+    if len(set(names)) == len(names) and all(name and name.strip() == name and "`" not in name for name in names):
+        return names
+    return [f"_c{index}" for index in range(len(names))]
 
 
 def _read_group(
-    spark: SparkSession, contract: DataContract, header_line: str, names: list[str], paths: Sequence[str]
+    spark: SparkSession, contract: DataContract, names: list[str], paths: Sequence[str], misencoded: bool
 ) -> DataFrame:
-    lines = spark.read.text(list(paths)).where(F.col("value") != F.lit(header_line))
-    tokens = _repair(_split(F.col("value")), names, contract)
+    columns = _schema_names(names)
+    schema = T.StructType([T.StructField(name, T.StringType()) for name in [*columns, CORRUPT_RECORD]])
+    records = (
+        spark.read.options(
+            header=True,
+            multiLine=True,  # quoted line breaks; each file is then read whole, in order, by one task
+            escape='"',
+            mode="PERMISSIVE",
+            columnNameOfCorruptRecord=CORRUPT_RECORD,
+            encoding=FALLBACK_ENCODING if misencoded else contract.source_encoding.value,
+        )
+        .schema(schema)
+        .csv(list(paths))
+    )
+    parsed = [F.col(f"`{name}`") for name in columns]
+    corrupt = F.col(CORRUPT_RECORD).isNotNull()
+    tokens = _repair(_split(F.col(CORRUPT_RECORD)), names, contract)
+    repaired = corrupt & (F.size(tokens) == len(names))
     positions = {name: index for index, name in enumerate(names)}
     values = {
-        f.name: _missing_as_null(tokens[positions[f.source_name]])
+        f.name: _missing_as_null(
+            F.when(repaired, tokens[positions[f.source_name]]).otherwise(parsed[positions[f.source_name]])
+        )
         for f in contract.source_fields
         if f.source_name in positions
     }
     present = sum(field_bit(i) for i, f in enumerate(contract.source_fields) if f.source_name in positions)
     known = {f.source_name for f in contract.source_fields}
-    extra = [name for name in names if name not in known]
-    read_error = F.when(invalid_utf8(F.col("value")), F.lit(ENCODING)).when(
-        F.size(tokens) != len(names), F.lit(COLUMN_COUNT)
-    )
-    return lines.select(
+    read_error = F.when(F.lit(misencoded), F.lit(ENCODING)).when(corrupt & ~repaired, F.lit(COLUMN_COUNT))
+    return records.select(
         standard_columns(
             contract,
             source=source_file(contract.dataset),
-            raw_record=F.col("value"),
+            raw_record=F.coalesce(F.col(CORRUPT_RECORD), F.to_csv(F.struct(*parsed))),
             read_error=read_error,
             values=values,
             present_mask=F.lit(present),
-            extra_columns=F.array(*(F.lit(name) for name in extra)),
+            extra_columns=F.array(*(F.lit(name) for name in names if name not in known)),
         )
     )
 
 
-def _split(line: Column) -> Column:
-    """Fields of one CSV line, unquoted; the regular-expression split only runs on lines with quotes."""
-    parts = F.when(line.contains('"'), F.split(line, _UNQUOTED_COMMA)).otherwise(F.split(line, ","))
+def _split(record: Column) -> Column:
+    """Fields of one CSV record, unquoted (used only for records whose field count does not match the header)."""
+    parts = F.when(record.contains('"'), F.split(record, _UNQUOTED_COMMA)).otherwise(F.split(record, ","))
     return F.transform(
         parts,
         lambda part: F.when(
@@ -98,18 +118,20 @@ def _split(line: Column) -> Column:
 
 
 def _repair(tokens: Column, names: list[str], contract: DataContract) -> Column:
+    """``tokens`` with the declared column's pieces joined back, when each surplus piece begins with a space."""
     field = contract.unquoted_delimiter_field
     source = contract.field(field).source_name if field else None
     if source not in names:
         return tokens
     index, width = names.index(source), len(names)
     surplus = F.size(tokens) - width
+    pieces = F.slice(tokens, index + 2, F.greatest(surplus, F.lit(1)))
     rejoined = F.concat(
         F.slice(tokens, 1, index),
         F.array(F.array_join(F.slice(tokens, index + 1, surplus + 1), ",")),
         F.slice(tokens, surplus + index + 2, width - index - 1),
     )
-    return F.when(surplus > 0, rejoined).otherwise(tokens)
+    return F.when((surplus > 0) & F.forall(pieces, lambda piece: piece.startswith(" ")), rejoined).otherwise(tokens)
 
 
 def _missing_as_null(value: Column) -> Column:

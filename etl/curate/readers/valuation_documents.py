@@ -36,21 +36,21 @@ def read_valuation_documents(
 
 def _row(contract: DataContract, key: str, data: bytes, extract: Extractor) -> tuple:
     width = len(contract.source_fields)
-    text = data.decode("utf-8", errors="replace")
     try:
-        data.decode("utf-8")
+        text = data.decode(contract.source_encoding.value)
     except UnicodeDecodeError:
-        return (key, text, ENCODING, *([None] * width), 0, [])
+        # Decoded byte for byte so the quarantined document stays readable.
+        return (key, data.decode("iso-8859-1"), ENCODING, *([None] * width), 0, [], [], 1)
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
         document = None
     if not isinstance(document, dict):
-        return (key, text, MALFORMED_JSON, *([None] * width), 0, [])
+        return (key, text, MALFORMED_JSON, *([None] * width), 0, [], [], 1)
     fields = extract(document)
     values = [_raw_string(fields.get(f.source_name)) for f in contract.source_fields]
     extra = sorted(set(fields) - {f.source_name for f in contract.source_fields})
-    return (key, text, None, *values, full_mask(contract), extra)
+    return (key, text, None, *values, full_mask(contract), extra, [], 1)
 
 
 def _raw_string(value: object) -> str | None:

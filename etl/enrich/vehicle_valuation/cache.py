@@ -1,7 +1,8 @@
 """The raw-zone cache: each successful lookup is one JSON document, reused while younger than the TTL.
 
 Key: ``raw/vehicle_valuations/date=<day of the request>/<plate_sha256>-<state>-<params digest>.json``; the
-document is the pipeline's ``vehicle_valuations`` raw format. Only 200 answers are cached.
+document is the pipeline's ``vehicle_valuations`` raw format. Only 200 answers are cached. Documents land
+through ``etl.ingest.landing`` (one row each), so the landing manifest curation balances against knows them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import datetime, timedelta
 from etl.enrich.vehicle_valuation.limits import utc_iso
 from etl.enrich.vehicle_valuation.settings import DATASET
 from etl.enrich.vehicle_valuation.validation import LookupRequest
+from etl.ingest.landing import land_file
+from etl.ingest.rows import FileCount
 from etl.lake import LakeStore, partition_prefix
 
 
@@ -23,10 +26,14 @@ def params_digest(request: LookupRequest) -> str:
     return hashlib.sha256(params.encode("utf-8")).hexdigest()[:16]
 
 
+def document_name(request: LookupRequest) -> str:
+    """File name of the document for ``request`` inside its day's partition."""
+    return f"{request.plate_sha256}-{request.state_code}-{params_digest(request)}.json"
+
+
 def document_key(request: LookupRequest, requested_at: datetime) -> str:
     """Lake key of the document for ``request`` made at ``requested_at``."""
-    name = f"{request.plate_sha256}-{request.state_code}-{params_digest(request)}.json"
-    return partition_prefix("raw", DATASET, requested_at.date()) + name
+    return partition_prefix("raw", DATASET, requested_at.date()) + document_name(request)
 
 
 def build_document(
@@ -70,5 +77,6 @@ class ValuationCache:
     def save(self, request: LookupRequest, requested_at: datetime, response: object) -> dict[str, object]:
         """Store a 200 answer's body for ``request``; returns the document as written."""
         document = build_document(request, requested_at, 200, response)
-        self.store.put_bytes(document_key(request, requested_at), json.dumps(document, indent=2).encode("utf-8"))
+        data = json.dumps(document, indent=2).encode("utf-8")
+        land_file(self.store, DATASET, requested_at.date(), document_name(request), data, FileCount(1))
         return document

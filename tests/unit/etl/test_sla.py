@@ -9,6 +9,7 @@ from rich.console import Console
 from etl.curate.drift import SchemaDrift
 from etl.curate.report import DatasetRunReport, RunStatus
 from etl.ingest.landing import land_file
+from etl.ingest.rows import FileCount
 from etl.lake import LocalLakeStore
 from etl.metrics import metric_data, publish
 from etl.pipeline import freshness_table
@@ -23,7 +24,7 @@ def _report(dataset: str, status: RunStatus = RunStatus.OK, landed: int = 2, cur
 
 def test_freshness_is_the_age_of_the_newest_landed_file_curation_read(tmp_path):
     store = LocalLakeStore(tmp_path)
-    landed = land_file(store, "orders", DAY, "orders.csv", b"a,b\n1,2\n", 1)
+    landed = land_file(store, "orders", DAY, "orders.csv", b"a,b\n1,2\n", FileCount(1))
 
     newest = record_curation(store, _report("orders"), [landed.key])
     (freshness,) = measure(store, ["orders"], newest + timedelta(hours=30))
@@ -32,18 +33,19 @@ def test_freshness_is_the_age_of_the_newest_landed_file_curation_read(tmp_path):
     assert measure(store, ["orders"], newest + timedelta(hours=2))[0].within_sla
 
 
-def test_a_run_stopped_by_drift_curated_nothing_and_leaves_freshness_alone(tmp_path):
+def test_a_run_that_curated_no_file_leaves_freshness_alone(tmp_path):
     store = LocalLakeStore(tmp_path)
-    landed = land_file(store, "orders", DAY, "orders.csv", b"x\n", 1)
+    land_file(store, "orders", DAY, "orders.csv", b"x\n", FileCount(1))
+    drifted = _report("orders", RunStatus.SCHEMA_DRIFT, curated=0)
 
-    assert record_curation(store, _report("orders", RunStatus.STOPPED_SCHEMA_DRIFT), [landed.key]) is None
+    assert record_curation(store, drifted, drifted.curated_files) is None
     (freshness,) = measure(store, ["orders"])
     assert (freshness.hours, freshness.within_sla) == (None, False)
 
 
 def test_an_older_file_read_again_does_not_make_a_dataset_look_staler(tmp_path):
     store = LocalLakeStore(tmp_path)
-    first = land_file(store, "products", DAY, "page-1.json", b"{}", 1)
+    first = land_file(store, "products", DAY, "page-1.json", b"{}", FileCount(1))
     newest = record_curation(store, _report("products"), [first.key])
 
     assert record_curation(store, _report("products"), []) == newest
@@ -52,7 +54,7 @@ def test_an_older_file_read_again_does_not_make_a_dataset_look_staler(tmp_path):
 
 def test_the_share_within_sla_counts_datasets_never_curated_as_outside(tmp_path):
     store = LocalLakeStore(tmp_path)
-    landed = land_file(store, "orders", DAY, "orders.csv", b"x\n", 1)
+    landed = land_file(store, "orders", DAY, "orders.csv", b"x\n", FileCount(1))
     record_curation(store, _report("orders"), [landed.key])
     measured = measure(store, ["orders", "customers"], datetime.now(UTC))
 
@@ -66,7 +68,7 @@ def test_the_share_within_sla_counts_datasets_never_curated_as_outside(tmp_path)
 
 def test_a_run_publishes_counts_for_what_it_curated_and_freshness_for_every_dataset(tmp_path):
     store = LocalLakeStore(tmp_path)
-    landed = land_file(store, "orders", DAY, "orders.csv", b"x\n", 1)
+    landed = land_file(store, "orders", DAY, "orders.csv", b"x\n", FileCount(1))
     record_curation(store, _report("orders"), [landed.key])
     now = datetime.now(UTC)
 

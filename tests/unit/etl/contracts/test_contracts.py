@@ -11,11 +11,16 @@ import yaml
 
 from etl.contracts import (
     Classification,
+    ContractError,
     Derivation,
+    ForeignKey,
     RawFormat,
+    SourceEncoding,
     all_contracts,
     dataset_classification,
     load_contract,
+    parent_key,
+    reference_order,
     render_markdown,
 )
 from etl.contracts.docs import DOCS_PATH, write_markdown
@@ -106,3 +111,48 @@ def test_rendered_documentation_lists_every_field_of_every_contract(tmp_path):
         assert f"## {contract.dataset} (v{contract.version})" in written
         for field in contract.fields:
             assert f"| {field.name} |" in written
+
+
+def test_every_contract_declares_its_source_encoding():
+    assert {contract.source_encoding for contract in all_contracts().values()} == {SourceEncoding.UTF_8}
+
+
+def test_the_sales_and_web_contracts_declare_their_foreign_keys_to_the_parents_primary_keys():
+    declared = {name: contract.foreign_keys for name, contract in all_contracts().items() if contract.foreign_keys}
+    assert declared == {
+        "order_lines": (ForeignKey("order_id", "orders", "order_id"),),
+        "orders": (ForeignKey("customer_id", "customers", "customer_id"),),
+        "clickstream_events": (ForeignKey("product_id", "products", "product_id"),),
+    }
+    for name, keys in declared.items():
+        assert all(parent_key(key, name).primary_key == (key.parent_field,) for key in keys)
+
+
+def test_datasets_are_curated_after_the_parents_their_foreign_keys_name():
+    order = reference_order(["order_lines", "clickstream_events", "orders", "market_indicators", "customers"])
+    assert order.index("customers") < order.index("orders") < order.index("order_lines")
+    # Datasets whose parents are not in the list keep the order given.
+    assert order[:2] == ("clickstream_events", "market_indicators")
+    assert reference_order(["orders", "products"]) == ("orders", "products")
+
+
+def test_a_cycle_of_foreign_keys_is_refused(monkeypatch):
+    import etl.contracts as contracts
+
+    real = contracts.load_contract
+
+    def cyclic(name):
+        contract = real(name)
+        if name == "customers":
+            return contract.__class__(**{**contract.__dict__, "foreign_keys": (ForeignKey("x", "orders", "order_id"),)})
+        return contract
+
+    monkeypatch.setattr(contracts, "load_contract", cyclic)
+    with pytest.raises(ContractError, match="form a cycle"):
+        reference_order(["orders", "customers"])
+
+
+def test_order_dates_and_event_times_may_not_be_after_the_run_date_and_events_need_a_zone():
+    orders, events = load_contract("orders"), load_contract("clickstream_events")
+    assert orders.field("order_date").not_after_run_date and not orders.field("required_date").not_after_run_date
+    assert events.field("event_time").not_after_run_date and events.field("event_time").requires_zone

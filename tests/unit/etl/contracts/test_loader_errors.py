@@ -78,6 +78,32 @@ def _set(path: list, value):
         (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "weeks"}]), "must be hours or days"),
         (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "d"}]), "a 'frequency' entry"),
         (_set(["surprise"], 1), "field 'surprise': Extra inputs are not permitted"),
+        (
+            lambda d: d.update(
+                customProperties=[p for p in d["customProperties"] if p["property"] != "sourceEncoding"]
+            ),
+            "'sourceEncoding' is required",
+        ),
+        (
+            lambda d: [p.update(value="utf-16") for p in d["customProperties"] if p["property"] == "sourceEncoding"],
+            "customProperties.sourceEncoding: 'utf-16' is not one of utf-8, iso-8859-1, windows-1252",
+        ),
+        (
+            lambda d: _prop(d, 0).update(relationships=[{"type": "oneToMany", "to": "orders.order_id"}]),
+            r"\(order_id\)\.relationships\[0\]\.type: only 'foreignKey'",
+        ),
+        (
+            lambda d: _prop(d, 0).update(relationships=[{"type": "foreignKey", "to": "orders"}]),
+            r"relationships\[0\]\.to: 'orders' must name one parent field as dataset.field",
+        ),
+        (
+            lambda d: _prop(d, 0).update(relationships=[{"type": "foreignKey", "to": "order_lines.order_id"}]),
+            "a dataset cannot reference itself",
+        ),
+        (
+            lambda d: _prop(d, 3).update(customProperties=[{"property": "notAfterRunDate", "value": True}]),
+            r"\(quantity\)\.customProperties\.notAfterRunDate: applies to date and timestamp fields only",
+        ),
         (_set(["schema"], "not a list"), "field 'schema'"),
     ],
 )
@@ -130,3 +156,17 @@ def test_a_contract_that_is_not_a_mapping_is_rejected(tmp_path):
 def test_an_unknown_dataset_lists_the_known_contracts():
     with pytest.raises(ContractError, match=r"known contracts: .*orders"):
         load_contract("no_such_dataset")
+
+
+def test_a_foreign_key_to_a_field_that_is_not_the_parents_primary_key_is_refused(tmp_path, monkeypatch):
+    from etl import contracts
+
+    document = yaml.safe_load((CONTRACTS_DIR / "order_lines.yaml").read_text(encoding="utf-8"))
+    _prop(document, 0)["relationships"] = [{"type": "foreignKey", "to": "orders.customer_id"}]
+    (tmp_path / "order_lines.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    child = load_contract_file(tmp_path / "order_lines.yaml")
+    with pytest.raises(ContractError, match=r"references orders\.customer_id, which is not the primary key"):
+        contracts.parent_key(child.foreign_keys[0], "order_lines")
+    unknown = child.foreign_keys[0].__class__("order_id", "invoices", "invoice_id")
+    with pytest.raises(ContractError, match="there is no contract 'invoices'"):
+        contracts.parent_key(unknown, "order_lines")

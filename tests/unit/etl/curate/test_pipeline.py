@@ -1,10 +1,9 @@
-"""curate_dataset end to end on a local lake: counts balance, bad input is quarantined, reruns change nothing."""
+"""curate_dataset end to end on a local lake: the balance against the manifest, quarantine, reruns change nothing."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,14 +11,19 @@ import pytest
 
 from etl.curate import RunStatus, curate_dataset
 from etl.curate.report import report_key
+from etl.ingest.landing import land_file
+from etl.ingest.orders import OrdersMode, ingest_orders_export
+from etl.ingest.rows import FileCount, count_csv_rows, count_gzip_json_lines
 from etl.lake import LocalLakeStore
 
 RUN = date(2026, 11, 29)
 KEY = b"test-pseudonym-key"
 
 
-def _land(store, dataset, day, name, data: bytes):
-    store.put_bytes(f"raw/{dataset}/date={day.isoformat()}/{name}", data)
+def _land(store, dataset, day, name, data: bytes, count: FileCount | None = None):
+    if count is None:
+        count = count_gzip_json_lines(data) if name.endswith(".gz") else count_csv_rows(data)
+    return land_file(store, dataset, day, name, data, count)
 
 
 def _curated(spark, store, dataset):
@@ -28,7 +32,9 @@ def _curated(spark, store, dataset):
 
 def _quarantined(spark, store, dataset, run_date=RUN):
     rows = spark.read.parquet(store.uri(f"quarantine/{dataset}/run_date={run_date.isoformat()}")).collect()
-    return sorted(([f["rule"] for f in row["_failures"]], row["_raw_record"], row["_source_file"]) for row in rows)
+    return sorted(
+        ([f["rule"] for f in row["_failures"]], row["_raw_record"], row["_source_file"], row["_rows"]) for row in rows
+    )
 
 
 def _data_rows(path: Path) -> int:
@@ -37,11 +43,10 @@ def _data_rows(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def northwind(spark, tmp_path_factory, northwind_sample_dir):
-    """The real Northwind export landed once and curated: orders, order lines and customers."""
+    """The real Northwind export landed once in batch mode and curated: customers, orders and order lines."""
     store = LocalLakeStore(tmp_path_factory.mktemp("lake"))
-    files = {"orders": "orders.csv", "order_lines": "order-details.csv", "customers": "customers.csv"}
-    for dataset, name in files.items():
-        _land(store, dataset, RUN, name, (northwind_sample_dir / name).read_bytes())
+    ingest_orders_export(store, northwind_sample_dir, RUN, OrdersMode.BATCH)
+    files = {"customers": "customers.csv", "orders": "orders.csv", "order_lines": "order-details.csv"}
     reports = {dataset: curate_dataset(spark, store, dataset, RUN, pseudonym_key=KEY) for dataset in files}
     return store, reports, {dataset: _data_rows(northwind_sample_dir / name) for dataset, name in files.items()}
 
@@ -50,7 +55,7 @@ def northwind(spark, tmp_path_factory, northwind_sample_dir):
 def test_the_northwind_sample_curates_with_every_landed_row_accounted_for(spark, northwind, dataset):
     store, reports, landed = northwind
     report = reports[dataset]
-    assert report.rows_landed == landed[dataset]
+    assert report.rows_landed == landed[dataset] == report.rows_inserted
     assert report.balanced
     assert report.rows_curated == _curated(spark, store, dataset).count()
     assert report.status is RunStatus.OK
@@ -75,16 +80,36 @@ def test_customer_keys_are_pseudonymized_alike_so_orders_still_join_customers(sp
     assert customers.where("length(contact_name) = 64 and length(phone) = 64").count() == customers.count()
 
 
-def test_the_run_report_is_written_as_json_with_counts_rules_drift_and_policy(northwind):
-    store, reports, _ = northwind
+def test_the_run_report_shows_both_sides_of_the_balance_per_dataset_and_per_file(northwind):
+    store, _, _ = northwind
     document = json.loads(store.get_bytes(report_key("orders", RUN)))
-    assert document["rows_landed"] == reports["orders"].rows_landed
+    assert (document["rows_landed"], document["rows_curated"], document["rows_quarantined"]) == (830, 830, 0)
     assert document["balanced"] is True
+    assert document["files"] == [
+        {
+            "file": "raw/orders/date=2026-11-29/orders.csv",
+            "rows_landed": 830,
+            "rows_read": 830,
+            "rows_curated": 830,
+            "rows_quarantined": 0,
+            "note": "",
+            "balanced": True,
+        }
+    ]
     assert document["status"] == "ok"
     assert document["drift"] == {"added": [], "removed": [], "retyped": [], "breaking": False}
     assert {"rule": "duplicate_key", "field": "order_id", "failed_rows": 0} in document["rules"]
+    assert {"rule": "foreign_key", "field": "customer_id", "failed_rows": 0} in document["rules"]
     assert "UTC" in document["timestamp_policy"]
     assert document["partition_by"] == ["order_month"]
+
+
+def test_rerunning_the_same_window_changes_nothing_and_reports_every_row_unchanged(spark, northwind):
+    store, _, _ = northwind
+    before = _curated_rows(spark, store, "customers")
+    again = curate_dataset(spark, store, "customers", RUN, pseudonym_key=KEY)
+    assert (again.rows_curated, again.rows_unchanged, again.rows_updated, again.balanced) == (91, 91, 0, True)
+    assert _curated_rows(spark, store, "customers") == before
 
 
 ORDER_HEADER = (
@@ -100,44 +125,62 @@ def _order(order_id, customer="VINET", day="1996-07-04", freight="32.38", ship_v
     )
 
 
+def _customers(store, spark, *keys):
+    header = "customerID,companyName,contactName,contactTitle,address,city,region,postalCode,country,phone,fax\n"
+    rows = "".join(f"{key},Co,Name,Owner,Street 1,Reims,NULL,51100,France,1,NULL\n" for key in keys)
+    _land(store, "customers", RUN, "customers.csv", (header + rows).encode())
+    curate_dataset(spark, store, "customers", RUN, pseudonym_key=KEY)
+
+
 @pytest.fixture(scope="module")
 def malformed_orders(spark, tmp_path_factory):
-    """Orders with a duplicate key, a wrong column count, a bad date, a non-UTF-8 row and several failures."""
+    """Orders over two days: a correction, a bad date, a wrong column count, several failures, an exact and a
+    conflicting duplicate in one delivery, and an unknown customer."""
     store = LocalLakeStore(tmp_path_factory.mktemp("lake"))
-    earlier = date(2026, 11, 28)
-    _land(store, "orders", earlier, "orders.csv", (ORDER_HEADER + _order(1) + _order(2)).encode())
+    _customers(store, spark, "VINET")
+    _land(store, "orders", date(2026, 11, 28), "orders.csv", (ORDER_HEADER + _order(1) + _order(2)).encode())
     body = (
         ORDER_HEADER
         + _order(1, freight="40.00")
         + _order(3, day="1996-13-45")
         + "4,VINET,5\n"
         + _order(6, customer="vinet", freight="-1", ship_via="9")
-    ).encode() + _order(5).replace("Reims", "Sa\xefnt").encode("latin-1")
-    _land(store, "orders", RUN, "orders.csv", body)
+        + _order(7) * 2
+        + _order(8, freight="1.00")
+        + _order(8, freight="2.00")
+        + _order(9, customer="ZZZZZ")
+    )
+    _land(store, "orders", RUN, "orders.csv", body.encode())
     report = curate_dataset(spark, store, "orders", RUN, lookback_days=1, pseudonym_key=KEY)
     return store, report
 
 
 def test_malformed_orders_end_in_quarantine_with_their_rule_and_the_counts_balance(spark, malformed_orders):
     store, report = malformed_orders
-    assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (7, 2, 5)
+    assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (11, 5, 6)
     assert report.balanced and report.status is RunStatus.QUARANTINED_ROWS
     rules = [entry[0] for entry in _quarantined(spark, store, "orders")]
     assert sorted(rules) == sorted(
-        [["duplicate_key"], ["type"], ["column_count"], ["encoding"], ["pattern", "enum", "range"]]
+        [
+            ["type"],
+            ["column_count"],
+            ["pattern", "enum", "range", "foreign_key"],
+            ["duplicate_row"],
+            ["duplicate_key"],
+            ["foreign_key"],
+        ]
     )
-    counts = {(r.rule, r.field): r.failed_rows for r in report.rules}
-    assert counts[("duplicate_key", "order_id")] == 1
-    assert counts[("type", "order_date")] == 1
-    assert counts[("column_count", None)] == 1
+    assert (report.failed("duplicate_key"), report.failed("duplicate_row"), report.failed("foreign_key")) == (1, 1, 2)
+    assert report.failed("type", "order_date") == 1 and report.failed("column_count") == 1
 
 
-def test_the_duplicate_from_the_latest_landing_wins_and_the_older_one_is_quarantined(spark, malformed_orders):
-    store, _ = malformed_orders
-    kept = _curated(spark, store, "orders").where("order_id = 1").collect()
-    assert [str(row["freight"]) for row in kept] == ["40.00"]
-    duplicate = [e for e in _quarantined(spark, store, "orders") if e[0] == ["duplicate_key"]]
-    assert duplicate[0][2] == "raw/orders/date=2026-11-28/orders.csv"
+def test_the_latest_delivery_of_a_key_is_curated_and_the_older_one_is_superseded_not_quarantined(
+    spark, malformed_orders
+):
+    store, report = malformed_orders
+    kept = _curated(spark, store, "orders").where("order_id in (1, 8)").orderBy("order_id").collect()
+    assert [str(row["freight"]) for row in kept] == ["40.00", "2.00"]
+    assert (report.rows_superseded, report.rows_inserted) == (1, 4)
 
 
 def _events_gz(lines: list[bytes]) -> bytes:
@@ -171,26 +214,33 @@ def clickstream(spark, tmp_path_factory):
             _event(ids[1], event_time="2026-11-28T23:59:59Z"),
             b'{"event_id": ',
             _event(ids[2], event_type="teleport"),
-            _event(ids[3]).replace(b"Mozilla", b"Moz\xe9"),
         ]
     )
     truncated = _events_gz([_event(f"10000000-0000-4000-8000-{i:012d}") for i in range(3000)])
+    truncated = truncated[: len(truncated) // 2]
+    latin1 = _events_gz([_event(ids[3]).replace(b"Mozilla", b"Moz\xe9")])
     _land(store, "clickstream_events", RUN, "events-2026112910.jsonl.gz", good)
-    _land(store, "clickstream_events", RUN, "events-2026112911.jsonl.gz", truncated[: len(truncated) // 2])
-    return store, curate_dataset(spark, store, "clickstream_events", RUN, pseudonym_key=KEY)
+    damaged = _land(store, "clickstream_events", RUN, "events-2026112911.jsonl.gz", truncated)
+    _land(store, "clickstream_events", RUN, "events-2026112912.jsonl.gz", latin1)
+    return store, curate_dataset(spark, store, "clickstream_events", RUN, pseudonym_key=KEY), damaged.rows
 
 
-def test_a_truncated_gzip_file_is_one_quarantined_record_and_the_other_files_still_curate(spark, clickstream):
-    store, report = clickstream
-    assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (6, 2, 4)
-    assert report.balanced
+def test_a_truncated_gzip_file_is_quarantined_with_every_row_landing_counted_in_it(spark, clickstream):
+    store, report, truncated_rows = clickstream
+    assert truncated_rows > 100
+    assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (
+        5 + truncated_rows,
+        2,
+        3 + truncated_rows,
+    )
+    assert report.balanced and report.rows_read == 6
     unreadable = [e for e in _quarantined(spark, store, "clickstream_events") if e[0] == ["unreadable_file"]]
-    assert unreadable[0][2] == "raw/clickstream_events/date=2026-11-29/events-2026112911.jsonl.gz"
-    assert "input stream" in unreadable[0][1]
+    assert unreadable[0][2:] == ("raw/clickstream_events/date=2026-11-29/events-2026112911.jsonl.gz", truncated_rows)
+    assert "gzip stream is truncated" in unreadable[0][1]
 
 
 def test_bad_json_lines_and_encodings_are_quarantined_and_events_partition_by_utc_date(spark, clickstream):
-    store, _ = clickstream
+    store, _, _ = clickstream
     rules = sorted(e[0] for e in _quarantined(spark, store, "clickstream_events"))
     assert rules == [["encoding"], ["enum"], ["malformed_json"], ["unreadable_file"]]
     dates = sorted(str(r["event_date"]) for r in _curated(spark, store, "clickstream_events").collect())
@@ -213,7 +263,7 @@ def test_catalog_pages_curate_one_row_per_product(spark, tmp_path):
         "categoryName": "Beverages",
     }
     page = {"items": [item, {**item, "productID": 2, "unitsInStock": -5}], "page": 1, "next_page": None}
-    _land(store, "products", RUN, "page-0001.json", json.dumps(page).encode())
+    _land(store, "products", RUN, "page-0001.json", json.dumps(page).encode(), FileCount(2))
     report = curate_dataset(spark, store, "products", RUN, pseudonym_key=KEY)
     assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (2, 1, 1)
     row = _curated(spark, store, "products").first()
@@ -251,7 +301,7 @@ def test_late_data_rewrites_only_its_partition_keeps_other_rows_and_a_rerun_chan
     _land(store, "market_indicators", second, "m.csv", _market("2026-11-01,France,fx_usd,1.10,USD,ecb"))
     report = curate_dataset(spark, store, "market_indicators", second, lookback_days=0, pseudonym_key=KEY)
     after_late = _curated_rows(spark, store, "market_indicators")
-    assert report.rows_curated == 1
+    assert (report.rows_curated, report.rows_updated) == (1, 1)
     assert {(r[5], r[2]) for r in after_late if r[0] == "France"} == {
         ("2026-11-01", "1.100000"),
         ("2026-11-02", "1.090000"),
@@ -261,43 +311,73 @@ def test_late_data_rewrites_only_its_partition_keeps_other_rows_and_a_rerun_chan
         untouched
     )
 
-    curate_dataset(spark, store, "market_indicators", second, lookback_days=0, pseudonym_key=KEY)
+    again = curate_dataset(spark, store, "market_indicators", second, lookback_days=0, pseudonym_key=KEY)
     assert _curated_rows(spark, store, "market_indicators") == after_late
+    assert (again.rows_updated, again.rows_unchanged) == (0, 1)
 
 
-def test_rerunning_an_unpartitioned_dataset_gives_identical_output(spark, northwind):
-    store, reports, _ = northwind
-    before = _curated_rows(spark, store, "customers")
-    again = curate_dataset(spark, store, "customers", RUN, pseudonym_key=KEY)
-    assert (again.rows_curated, again.balanced) == (reports["customers"].rows_curated, True)
-    assert _curated_rows(spark, store, "customers") == before
+def test_a_correction_that_moves_a_row_to_another_partition_leaves_no_copy_in_the_old_one(spark, tmp_path):
+    store = LocalLakeStore(tmp_path)
+    _customers(store, spark, "VINET")
+    _land(store, "orders", date(2026, 11, 28), "orders.csv", (ORDER_HEADER + _order(1) + _order(2)).encode())
+    curate_dataset(spark, store, "orders", date(2026, 11, 28), lookback_days=0, pseudonym_key=KEY)
+    _land(store, "orders", RUN, "orders.csv", (ORDER_HEADER + _order(1, day="1996-08-02")).encode())
+
+    report = curate_dataset(spark, store, "orders", RUN, lookback_days=0, pseudonym_key=KEY)
+
+    rows = _curated(spark, store, "orders").select("order_id", "order_month").orderBy("order_id").collect()
+    assert [(r["order_id"], str(r["order_month"])) for r in rows] == [(1, "1996-08-01"), (2, "1996-07-01")]
+    assert report.rows_updated == 1
 
 
-def test_breaking_drift_stops_the_dataset_with_a_message_and_writes_nothing_curated(spark, tmp_path):
+def test_breaking_drift_in_one_file_quarantines_that_file_whole_and_curates_the_others(spark, tmp_path):
     store = LocalLakeStore(tmp_path)
     renamed = MARKET_HEADER.replace("value", "amount")
     _land(store, "market_indicators", RUN, "m.csv", (renamed + "2026-11-01,France,fx_usd,1.08,USD,ecb\n").encode())
+    _land(store, "market_indicators", RUN, "n.csv", _market("2026-11-01,Spain,fx_usd,1.08,USD,ecb"))
     report = curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
-    assert report.status is RunStatus.STOPPED_SCHEMA_DRIFT
+    assert report.status is RunStatus.SCHEMA_DRIFT
     assert (report.drift.removed, report.drift.added, report.drift.breaking) == (("value",), ("amount",), True)
-    assert "removed value (required)" in report.message and "contract version" in report.message
-    assert (report.rows_landed, report.rows_curated, report.rows_quarantined) == (1, 0, 0)
-    assert not (tmp_path / "curated").exists()
+    assert "m.csv: schema drift" in report.message and "removed value (required)" in report.message
+    assert "contract version" in report.message
+    assert (report.rows_landed, report.rows_curated, report.rows_quarantined, report.balanced) == (2, 1, 1, True)
+    assert [e[0] for e in _quarantined(spark, store, "market_indicators")] == [["schema_drift"]]
     assert store.exists(report_key("market_indicators", RUN))
 
 
-def test_a_column_whose_values_all_fail_to_convert_is_retyped_drift(spark, tmp_path):
+def test_a_column_whose_values_all_fail_to_convert_in_a_file_is_retyped_drift(spark, tmp_path):
     store = LocalLakeStore(tmp_path)
-    _land(
-        store,
-        "order_lines",
-        RUN,
-        "lines.csv",
-        b"orderID,productID,unitPrice,quantity,discount\n10248,11,fourteen,12,0\n10248,42,nine,10,0\n",
-    )
-    report = curate_dataset(spark, store, "order_lines", RUN, pseudonym_key=KEY)
-    assert report.status is RunStatus.STOPPED_SCHEMA_DRIFT
-    assert report.drift.retyped == ("unitPrice",)
+    _land(store, "market_indicators", RUN, "m.csv", _market("2026-11-01,France,fx_usd,high,USD,ecb"))
+    report = curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
+    assert report.status is RunStatus.SCHEMA_DRIFT
+    assert report.drift.retyped == ("value",)
+
+
+def test_the_balance_fails_when_a_file_no_longer_holds_the_rows_landing_counted(spark, tmp_path):
+    store = LocalLakeStore(tmp_path)
+    landed = _land(store, "market_indicators", RUN, "m.csv", _market("2026-11-01,France,fx_usd,1.08,USD,ecb"))
+    store.put_bytes(landed.key, _market("2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-01,Spain,fx_usd,1,USD,ecb"))
+    report = curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
+    assert (report.rows_landed, report.rows_curated, report.balanced) == (1, 2, False)
+    assert "landing counted 1 row(s) but curation accounted for 2" in report.files[0].note
+
+
+def test_an_object_in_the_window_that_landing_never_recorded_makes_the_run_unbalanced(spark, tmp_path):
+    store = LocalLakeStore(tmp_path)
+    store.put_bytes("raw/market_indicators/date=2026-11-29/dropped.csv", _market("2026-11-01,UK,fx_usd,1,USD,ecb"))
+    _land(store, "market_indicators", RUN, "m.csv", _market("2026-11-01,France,fx_usd,1.08,USD,ecb"))
+    report = curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
+    assert report.unregistered_files == ("raw/market_indicators/date=2026-11-29/dropped.csv",)
+    assert not report.balanced and "not in the landing manifest" in report.message
+
+
+def test_a_file_the_manifest_records_but_the_lake_lost_is_quarantined_with_its_landed_rows(spark, tmp_path):
+    store = LocalLakeStore(tmp_path)
+    landed = _land(store, "market_indicators", RUN, "m.csv", _market("2026-11-01,France,fx_usd,1.08,USD,ecb"))
+    Path(store.uri(landed.key)).unlink()
+    report = curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
+    assert (report.rows_landed, report.rows_quarantined, report.balanced) == (1, 1, True)
+    assert report.failed("unreadable_file") == 1
 
 
 def test_a_window_without_raw_files_reports_zero_rows(spark, tmp_path):
@@ -313,7 +393,10 @@ def test_a_negative_lookback_is_refused(spark, tmp_path):
 def test_a_failure_that_is_not_an_unreadable_file_is_raised(spark, tmp_path, monkeypatch):
     store = LocalLakeStore(tmp_path)
     _land(store, "market_indicators", RUN, "m.csv", _market("2026-11-01,France,fx_usd,1.08,USD,ecb"))
-    shutil.rmtree(tmp_path / "raw")  # listed, then gone before Spark reads it
-    monkeypatch.setattr("etl.curate.pipeline.raw_keys", lambda *_: ["raw/market_indicators/date=2026-11-29/m.csv"])
-    with pytest.raises(FileNotFoundError):
+
+    def broken(*_):
+        raise RuntimeError("the summary failed")
+
+    monkeypatch.setattr("etl.curate.pipeline._summarize", broken)
+    with pytest.raises(RuntimeError, match="the summary failed"):
         curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 
-from etl.contracts import LogicalType
+from etl.contracts import ForeignKey, LogicalType
+from etl.curate.columns import DIGEST
 from etl.curate.conform import conform
-from etl.quality.engine import evaluate
+from etl.quality.engine import check_references, evaluate, judge_duplicates, row_digest
 from etl.quality.rules import Rule, all_rules
 from tests.unit.etl.curate.builders import field, raw_batch, widget_contract
+
+RUN = date(2026, 11, 29)
 
 GOOD = {
     "widget_id": "1",
@@ -22,12 +28,16 @@ GOOD = {
 }
 
 
-def _failures(spark, rows, contract=None):
+def _judged(spark, rows, contract=None):
     contract = contract or widget_contract()
-    evaluated = evaluate(conform(raw_batch(spark, contract, rows), contract), contract)
+    evaluated = evaluate(conform(raw_batch(spark, contract, rows), contract), contract, RUN)
+    return judge_duplicates(evaluated.withColumn(DIGEST, row_digest(contract)), contract)
+
+
+def _failures(spark, rows, contract=None):
     return {
         row["widget_id_raw"]: sorted((f["rule"], f["field"], f["raw_value"]) for f in row["_failures"])
-        for row in evaluated.selectExpr("_raw_widget_id AS widget_id_raw", "_failures").collect()
+        for row in _judged(spark, rows, contract).selectExpr("_raw_widget_id AS widget_id_raw", "_failures").collect()
     }
 
 
@@ -41,6 +51,12 @@ CASES = {
     "date in another format": ({"made_on": "01/11/2026"}, ("type", "made_on", "01/11/2026")),
     "impossible date": ({"made_on": "2026-02-30"}, ("type", "made_on", "2026-02-30")),
     "timestamp before minimum": ({"seen_at": "1999-12-31T23:59:59Z"}, ("range", "seen_at", "1999-12-31T23:59:59Z")),
+    "timestamp after the run date": ({"seen_at": "2026-11-30T00:00:00Z"}, ("range", "seen_at", "2026-11-30T00:00:00Z")),
+    "date after the run date": ({"made_on": "2099-01-01"}, ("range", "made_on", "2099-01-01")),
+    "JSON array where a string is expected": (
+        {"serial": '["S", 9]', "_type_mismatch": ["serial"]},
+        ("type", "serial", '["S", 9]'),
+    ),
 }
 SEVERAL = {"widget_id": "0", "label": None, "price": "x", "kind": "z", "serial": "S0"}
 
@@ -72,21 +88,73 @@ def test_a_row_failing_several_rules_is_one_row_carrying_every_failure(case_fail
     ]
 
 
-def test_duplicate_keys_keep_the_record_from_the_latest_file_and_quarantine_the_rest(spark):
-    contract = widget_contract()
+def test_the_latest_delivery_of_a_key_wins_by_landing_order_and_older_ones_are_not_quarantined(spark):
     rows = [
-        {**GOOD, "label": "Old", "_source_file": "raw/widgets/date=2026-11-27/w.csv"},
-        {**GOOD, "label": "New", "serial": "S9", "_source_file": "raw/widgets/date=2026-11-29/w.csv"},
-        {**GOOD, "label": "Mid", "serial": "S8", "_source_file": "raw/widgets/date=2026-11-28/w.csv"},
+        {**GOOD, "label": "Old", "_delivery": 1, "_source_file": "raw/widgets/date=2026-11-29/b.csv"},
+        {**GOOD, "label": "New", "_delivery": 3, "_source_file": "raw/widgets/date=2026-11-29/a.csv"},
+        {**GOOD, "label": "Mid", "_delivery": 2, "_source_file": "raw/widgets/date=2026-11-29/c.csv"},
+        {**GOOD, "label": "New", "_delivery": 0, "_source_file": "raw/widgets/date=2026-11-28/z.csv"},
     ]
-    evaluated = evaluate(conform(raw_batch(spark, contract, rows), contract), contract)
-    result = {row["label"]: [f["rule"] for f in row["_failures"]] for row in evaluated.collect()}
-    assert result == {"New": [], "Old": ["duplicate_key"], "Mid": ["duplicate_key"]}
+    judged = _judged(spark, rows).collect()
+    assert sorted((r["label"], r["_delivery"], r["_outcome"], len(r["_failures"])) for r in judged) == [
+        ("Mid", 2, "superseded", 0),
+        ("New", 0, "redelivered", 0),
+        ("New", 3, "latest", 0),
+        ("Old", 1, "superseded", 0),
+    ]
+
+
+def test_inside_one_delivery_an_exact_repeat_and_a_conflicting_record_are_quarantined_under_their_own_rules(spark):
+    rows = [
+        {**GOOD, "widget_id": "1", "serial": "S1"},
+        {**GOOD, "widget_id": "1", "serial": "S1"},  # exact repeat of the next record
+        {**GOOD, "widget_id": "1", "serial": "S1", "_delivery": 0},
+        {**GOOD, "widget_id": "2", "serial": "S2", "label": "First"},
+        {**GOOD, "widget_id": "2", "serial": "S2", "label": "Second"},  # later in the file: wins
+    ]
+    judged = sorted(_judged(spark, rows).collect(), key=lambda r: r["_position"])
+    assert [([f["rule"] for f in r["_failures"]], r["_outcome"]) for r in judged] == [
+        (["duplicate_row"], None),
+        (["duplicate_row"], None),
+        ([], "latest"),
+        (["duplicate_key"], None),
+        ([], "latest"),
+    ]
+    assert judged[3]["_failures"][0]["raw_value"] == "2"
+
+
+def test_a_row_failing_a_rule_never_wins_its_key_over_an_older_valid_one(spark):
+    rows = [{**GOOD, "_delivery": 1}, {**GOOD, "price": "cheap", "_delivery": 2}]
+    judged = sorted(_judged(spark, rows).collect(), key=lambda r: r["_delivery"])
+    assert [(r["_outcome"], [f["rule"] for f in r["_failures"]]) for r in judged] == [("latest", []), (None, ["type"])]
 
 
 def test_a_unique_field_that_is_not_the_key_fails_the_unique_rule_on_repeats(spark):
     failures = _failures(spark, [GOOD, {**GOOD, "widget_id": "2"}])
     assert sorted(failures.values()) == [[], [("unique", "serial", "S1")]]
+
+
+def test_a_reference_to_no_curated_parent_row_fails_the_foreign_key_rule(spark):
+    contract = widget_contract(foreign_keys=(ForeignKey("kind", "kinds", "kind"),))
+    evaluated = evaluate(
+        conform(
+            raw_batch(
+                spark,
+                contract,
+                [GOOD, {**GOOD, "widget_id": "2", "kind": "b"}, {**GOOD, "widget_id": "3", "kind": None}],
+            ),
+            contract,
+        ),
+        contract,
+        RUN,
+    )
+    parents = {"kinds": spark.createDataFrame([("a",)], "kind string")}
+    checked = check_references(evaluated, contract, parents)
+    failures = {
+        r["_raw_widget_id"]: [(f["rule"], f["field"], f["raw_value"]) for f in r["_row_failures"]]
+        for r in checked.collect()
+    }
+    assert failures == {"1": [], "2": [("foreign_key", "kind", "b")], "3": []}
 
 
 def test_a_row_the_reader_could_not_read_fails_only_its_read_rule(spark):
@@ -97,8 +165,8 @@ def test_a_row_the_reader_could_not_read_fails_only_its_read_rule(spark):
 def test_the_rule_list_names_every_rule_of_the_contract_once():
     rules = all_rules(widget_contract())
     assert len(rules) == len(set(rules))
-    assert Rule("duplicate_key", "widget_id") in rules
-    assert Rule("unique", "serial") in rules
+    assert Rule("duplicate_key", "widget_id") in rules and Rule("duplicate_row", "widget_id") in rules
+    assert Rule("unique", "serial") in rules and Rule("schema_drift", None) in rules
     assert Rule("range", "price") in rules
     assert Rule("unreadable_file", None) in rules
     assert not any(rule.field == "seen_date" for rule in rules)
@@ -110,3 +178,13 @@ def test_an_integer_field_rejects_fractions_instead_of_truncating_them(spark):
     )
     failures = _failures(spark, [{"widget_id": "12.5"}, {"widget_id": "12"}], contract)
     assert failures == {"12.5": [("type", "widget_id", "12.5")], "12": []}
+
+
+def test_a_timestamp_without_a_zone_fails_the_type_rule_where_the_contract_requires_one(spark):
+    base = widget_contract()
+    zoned = tuple(replace(f, requires_zone=True) if f.name == "seen_at" else f for f in base.fields)
+    rows = [GOOD, {**GOOD, "widget_id": "2", "serial": "S2", "seen_at": "2026-11-29 10:00:00"}]
+    assert _failures(spark, rows, widget_contract(fields=zoned)) == {
+        "1": [],
+        "2": [("type", "seen_at", "2026-11-29 10:00:00")],
+    }
