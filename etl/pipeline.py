@@ -237,13 +237,11 @@ def summary_tables(summary: PipelineSummary) -> list[Table]:
     datasets = Table(title="Datasets")
     for column in (
         "dataset",
-        "files new",
-        "files skipped",
-        "new versions",
+        "files new/skipped/versions",
         "rows landed",
         "rows curated",
         "rows quarantined",
-        "new",
+        "new keys",
         "updated",
         "balanced",
         "status",
@@ -252,9 +250,7 @@ def summary_tables(summary: PipelineSummary) -> list[Table]:
     for line in summary.datasets.values():
         datasets.add_row(
             line.dataset,
-            str(line.files_landed),
-            str(line.files_skipped),
-            str(line.new_versions),
+            f"{line.files_landed}/{line.files_skipped}/{line.new_versions}",
             f"{line.rows_landed:,}",
             f"{line.rows_curated:,}",
             f"{line.rows_quarantined:,}",

@@ -324,9 +324,7 @@ def test_a_truncated_gzip_file_is_quarantined_with_every_row_landing_counted_in_
     outcome = _outcome(report, damaged.rows + 10)
     record("truncated gzip", outcome)
     assert 0 < damaged.rows < 3000
-    assert outcome == Outcome(
-        damaged.rows + 10, damaged.rows + 10, 10, damaged.rows, {"unreadable_file": damaged.rows}
-    )
+    assert outcome == Outcome(damaged.rows + 10, damaged.rows + 10, 10, damaged.rows, {"unreadable_file": damaged.rows})
 
 
 def test_the_later_delivery_of_a_key_wins_whatever_its_file_is_called(spark, parents, record, tmp_path):

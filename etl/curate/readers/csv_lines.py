@@ -29,6 +29,7 @@ from etl.curate.readers.common import COLUMN_COUNT, ENCODING, field_bit, source_
 
 NULL_TOKENS = ("NULL", "")
 CORRUPT_RECORD = "_corrupt_record"
+_PIECES, _TOKENS, _REPAIRED = "_csv_pieces", "_csv_tokens", "_csv_repaired"
 # Spark's and Java's name for the lossless fallback decoding of a file in another encoding.
 FALLBACK_ENCODING = "ISO-8859-1"
 # A comma followed by an even number of quotes up to the end of the record: a delimiter outside quotes.
@@ -79,8 +80,12 @@ def _read_group(
     )
     parsed = [F.col(f"`{name}`") for name in columns]
     corrupt = F.col(CORRUPT_RECORD).isNotNull()
-    tokens = _repair(_split(F.col(CORRUPT_RECORD)), names, contract)
-    repaired = corrupt & (F.size(tokens) == len(names))
+    # One projection per step, each referring to the one before: written as one expression, Spark would copy the
+    # split into every use of it.
+    records = records.withColumn(_PIECES, _split(F.col(CORRUPT_RECORD)))
+    records = records.withColumn(_TOKENS, _repair(F.col(_PIECES), names, contract))
+    records = records.withColumn(_REPAIRED, corrupt & (F.size(_TOKENS) == len(names)))
+    tokens, repaired = F.col(_TOKENS), F.col(_REPAIRED)
     positions = {name: index for index, name in enumerate(names)}
     values = {
         f.name: _missing_as_null(
