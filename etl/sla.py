@@ -1,8 +1,9 @@
 """Freshness of each curated dataset against its contract's latency SLA.
 
 Freshness is now minus the landing time of the newest raw data that curation has processed: the newest
-``landed_at`` of the landing manifest among the files whose rows curation runs curated. Every run records it in ``reports/freshness/<dataset>.json``, so freshness can be measured at any time, for every
-dataset, without reading data (docs/adr/0053-sla-metrics-and-alarms.md).
+``landed_at`` of the landing manifest among the files whose rows curation runs curated. Every run records it in
+``reports/freshness/<dataset>.json``, so freshness can be measured at any time, for every dataset, without reading
+data (docs/adr/0053-sla-metrics-and-alarms.md).
 """
 
 from __future__ import annotations

@@ -126,8 +126,11 @@ def _to_contract(standard: OpenDataContractStandard, stem: str) -> DataContract:
         f"{delimiter_field!r} is not a field of the contract",
     )
     freshness, schedule = _service_levels(standard.slaProperties or [])
+    # Every committed contract declares it; a contract that does not is read as UTF-8, the standards' default.
     encoding = _enum(
-        SourceEncoding, _custom(standard.customProperties, "sourceEncoding"), "customProperties.sourceEncoding"
+        SourceEncoding,
+        _custom(standard.customProperties, "sourceEncoding", required=False) or SourceEncoding.UTF_8.value,
+        "customProperties.sourceEncoding",
     )
     foreign_keys = tuple(
         key

@@ -4,7 +4,7 @@
   order with their Spark SQL types, PII fields as the 64-character HMAC pseudonym (a string); the partition
   fields leave the Parquet files and become directories ``<field>=<value>/`` in the contract's partition order.
 - **Quarantine** (``quarantine/<dataset>/run_date=YYYY-MM-DD/``, ``write_quarantine``): the source file, the
-  raw record and its failures, partitioned by run date.
+  raw record, its failures and the landed rows it stands for, partitioned by run date.
 
 Partitions become visible through Athena partition projection (table properties computed here from the
 contract), so no job or person registers them (docs/adr/0060-catalog-tables-from-the-contracts.md). Each
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from etl.contracts import ContractError, ContractField, DataContract, Derivation, LogicalType
-from etl.curate.columns import FAILURES, RAW_RECORD, SOURCE_FILE
+from etl.curate.columns import FAILURES, RAW_RECORD, ROWS, SOURCE_FILE
 from etl.curate.write import curated_key, quarantine_key
 from etl.quality.engine import FAILURE_TYPE
 from modules.classification import OPERATIONAL, Classification, most_sensitive
@@ -121,6 +121,7 @@ def quarantine_table(contract: DataContract, retention_days: int) -> CatalogTabl
         CatalogColumn(SOURCE_FILE, "string", OPERATIONAL, "Lake key of the raw file the record came from."),
         CatalogColumn(RAW_RECORD, "string", raw, "The record as delivered (CSV line, JSON line or document)."),
         CatalogColumn(FAILURES, f"array<{FAILURE_TYPE}>", raw, "Every rule the record failed, with the raw value."),
+        CatalogColumn(ROWS, "bigint", OPERATIONAL, "Landed rows the record stands for (all of an unreadable file's)."),
     )
     run_date = CatalogColumn(partition, "date", OPERATIONAL, "Day of the curation run that quarantined the record.")
     return CatalogTable(

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from etl.contracts import all_contracts
+from etl.contracts import all_contracts, reference_order
 from etl.curate import curate_dataset
 from etl.enrich.vehicle_valuation.cache import ValuationCache
 from etl.enrich.vehicle_valuation.validation import LookupRequest
@@ -61,7 +61,7 @@ def curated_lake(spark, tmp_path_factory, northwind_sample_dir) -> Path:
         datetime(2026, 11, 29, 9, tzinfo=UTC),
         {"vehicle": "1997 Ford F-150", "average_market_price": 4200.5, "statistical_confidence": "94%"},
     )
-    for dataset in all_contracts():
+    for dataset in reference_order(all_contracts()):  # parents first, so references resolve
         report = curate_dataset(spark, store, dataset, RUN, pseudonym_key=b"catalog-test-key")
         assert report.rows_curated, f"{dataset}: no raw input curated; land a sample of it in this fixture"
     return config.lake

@@ -79,12 +79,6 @@ def _set(path: list, value):
         (_set(["slaProperties"], [{"property": "latency", "value": 2, "unit": "d"}]), "a 'frequency' entry"),
         (_set(["surprise"], 1), "field 'surprise': Extra inputs are not permitted"),
         (
-            lambda d: d.update(
-                customProperties=[p for p in d["customProperties"] if p["property"] != "sourceEncoding"]
-            ),
-            "'sourceEncoding' is required",
-        ),
-        (
             lambda d: [p.update(value="utf-16") for p in d["customProperties"] if p["property"] == "sourceEncoding"],
             "customProperties.sourceEncoding: 'utf-16' is not one of utf-8, iso-8859-1, windows-1252",
         ),
@@ -170,3 +164,10 @@ def test_a_foreign_key_to_a_field_that_is_not_the_parents_primary_key_is_refused
     unknown = child.foreign_keys[0].__class__("order_id", "invoices", "invoice_id")
     with pytest.raises(ContractError, match="there is no contract 'invoices'"):
         contracts.parent_key(unknown, "order_lines")
+
+
+def test_a_contract_that_declares_no_source_encoding_is_read_as_utf_8(tmp_path):
+    def drop_encoding(document):
+        document["customProperties"] = [p for p in document["customProperties"] if p["property"] != "sourceEncoding"]
+
+    assert load_contract_file(_write_variant(tmp_path, drop_encoding)).source_encoding.value == "utf-8"
