@@ -197,12 +197,29 @@ class Database(_Section):
         return self
 
 
+class RetentionCaps(_Section):
+    """The longest this environment keeps any dataset's objects in each zone, in days.
+
+    How long each zone keeps a dataset is the data contract's decision (``etl/contracts/*.yaml``); an
+    environment may only shorten it, e.g. a test environment holding copies keeps them briefly. Unset: the
+    contracts' own retention applies.
+    """
+
+    raw_days: Annotated[int, Field(ge=1)] | None = None
+    curated_days: Annotated[int, Field(ge=1)] | None = None
+    quarantine_days: Annotated[int, Field(ge=1)] | None = None
+
+    def by_zone(self) -> dict[str, int | None]:
+        """zone -> cap in days (None: no cap)."""
+        return {"raw": self.raw_days, "curated": self.curated_days, "quarantine": self.quarantine_days}
+
+
 class DataLake(_Section):
-    """Lake retention: storage-class transitions and expiry, from the environment's data policy."""
+    """Lake lifecycle: storage-class transitions, caps on the contracts' retention, version and log expiry."""
 
     raw_transition_to_ia_days: Annotated[int, Field(ge=30)] = 30
     raw_transition_to_glacier_days: Annotated[int, Field(ge=60)] = 90
-    quarantine_expiry_days: Annotated[int, Field(ge=1)] = 90
+    retention_caps: RetentionCaps = RetentionCaps()
     noncurrent_version_expiry_days: Annotated[int, Field(ge=1)] = 30
     access_log_expiry_days: Annotated[int, Field(ge=1)] = 365
     replicate_critical_zones: bool = False

@@ -41,7 +41,15 @@ from modules.detection import ControlScope, DetectionProps, DetectiveControls
 from modules.encryption import Encryption, EncryptionProps
 from modules.governance import Governance, GovernanceProps, default_grants
 from modules.identity import Identity, IdentityProps, PermissionsBoundary, Persona, ServiceRole
-from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention, lake_bucket_name
+from modules.lake import (
+    DataLake,
+    DataLakeProps,
+    LakeReplication,
+    LakeRetention,
+    contract_retention_days,
+    dataset_expiries,
+    lake_bucket_name,
+)
 from modules.naming import name_prefix
 from modules.network import NatMode, Network, NetworkProps
 from modules.observability import (
@@ -176,10 +184,10 @@ class EnvironmentStack(TerraformStack):
                 retention=LakeRetention(
                     raw_transition_to_ia_days=lake.raw_transition_to_ia_days,
                     raw_transition_to_glacier_days=lake.raw_transition_to_glacier_days,
-                    quarantine_expiry_days=lake.quarantine_expiry_days,
                     noncurrent_version_expiry_days=lake.noncurrent_version_expiry_days,
                     access_log_expiry_days=lake.access_log_expiry_days,
                     query_results_expiry_days=env.ad_hoc_queries.results_expiry_days,
+                    dataset_expiries=dataset_expiries(contract_retention_days(), lake.retention_caps.by_zone()),
                 ),
                 replication=LakeReplication(
                     region=lake.replica_region,

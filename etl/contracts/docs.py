@@ -46,6 +46,12 @@ def _section(contract: DataContract) -> str:
         f"- Primary key: {', '.join(contract.primary_key)}",
         f"- Curated partitions: {', '.join(contract.partition_by) or 'none'}",
     ]
+    if contract.retention:
+        kept = contract.retention
+        lines.append(
+            f"- Retention: raw {kept.raw_days} days, curated {kept.curated_days} days, "
+            f"quarantine {kept.quarantine_days} days (an environment may shorten them)"
+        )
     if contract.unquoted_delimiter_field:
         lines.append(
             f"- Unquoted commas in the source are rejoined into {contract.unquoted_delimiter_field}, only where "

@@ -23,6 +23,7 @@ from open_data_contract_standard.model import (
 
 from etl.contracts.formats import format_shape
 from etl.contracts.model import (
+    RETAINED_ZONES,
     Classification,
     ContractField,
     DataContract,
@@ -30,6 +31,7 @@ from etl.contracts.model import (
     ForeignKey,
     LogicalType,
     RawFormat,
+    Retention,
     SourceEncoding,
 )
 
@@ -41,6 +43,7 @@ _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEAM_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _HOURS_PER_UNIT = {"h": 1.0, "hour": 1.0, "hours": 1.0, "d": 24.0, "day": 24.0, "days": 24.0}
+_DAYS_PER_UNIT = {"d": 1, "day": 1, "days": 1, "y": 365, "year": 365, "years": 365}
 _INTEGER_FORMATS = {"i8": "int", "i16": "int", "i32": "int", "i64": "bigint"}
 _FOREIGN_KEY_TARGET = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 
@@ -137,6 +140,7 @@ def _to_contract(standard: OpenDataContractStandard, stem: str) -> DataContract:
         for index, prop in enumerate(properties)
         for key in _foreign_keys(prop, f"schema[0].properties[{index}] ({prop.name}).relationships", stem)
     )
+    retention = _retention(standard.slaProperties or [])
     return DataContract(
         dataset=stem,
         version=str(standard.version),
@@ -152,6 +156,7 @@ def _to_contract(standard: OpenDataContractStandard, stem: str) -> DataContract:
         unquoted_delimiter_field=delimiter_field,
         source_encoding=encoding,
         foreign_keys=foreign_keys,
+        retention=retention,
     )
 
 
@@ -315,6 +320,33 @@ def _service_levels(slas: list[ServiceLevelAgreementProperty]) -> tuple[float, s
     schedule = frequency and (frequency.schedule or frequency.value)
     _require(bool(schedule), "slaProperties", "a 'frequency' entry with a schedule (cron or words) is required")
     return float(latency.value) * _HOURS_PER_UNIT[unit], str(schedule)
+
+
+def _retention(slas: list[ServiceLevelAgreementProperty]) -> Retention:
+    """One ``retention`` entry per zone holding the dataset, its zone named by the entry's ``zone`` property."""
+    days: dict[str, int] = {}
+    for index, sla in enumerate(slas):
+        if sla.property != "retention":
+            continue
+        where = f"slaProperties[{index}] (retention)"
+        zone = _custom(sla.customProperties, "zone", required=False)
+        _require(zone in RETAINED_ZONES, f"{where}.customProperties.zone", f"{zone!r} is not one of {RETAINED_ZONES}")
+        _require(zone not in days, where, f"zone {zone!r} has more than one retention")
+        unit = (sla.unit or "").lower()
+        _require(unit in _DAYS_PER_UNIT, f"{where}.unit", f"{sla.unit!r} must be days or years (d, y)")
+        _require(
+            isinstance(sla.value, int) and not isinstance(sla.value, bool) and sla.value > 0,
+            f"{where}.value",
+            f"{sla.value!r} must be a whole number above 0",
+        )
+        days[zone] = sla.value * _DAYS_PER_UNIT[unit]
+    missing = [zone for zone in RETAINED_ZONES if zone not in days]
+    _require(
+        not missing,
+        "slaProperties",
+        f"a 'retention' entry (value, unit, customProperties zone) is required for zone(s) {', '.join(missing)}",
+    )
+    return Retention(raw_days=days["raw"], curated_days=days["curated"], quarantine_days=days["quarantine"])
 
 
 def _custom(properties: list[CustomProperty] | None, key: str, *, required: bool = True) -> Any:

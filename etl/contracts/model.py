@@ -95,6 +95,29 @@ class ForeignKey:
     parent_field: str
 
 
+# The lake zones that hold a dataset's rows; each contract says how long each keeps them.
+RETAINED_ZONES = ("raw", "curated", "quarantine")
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many days each lake zone keeps the dataset's objects (ODCS ``slaProperties`` entries ``retention``).
+
+    Days count from an object's last write: a raw file's landing, a curated partition's last rewrite, a
+    quarantine run's write. The environment may only shorten these (``data_lake.retention_caps``).
+    """
+
+    raw_days: int
+    curated_days: int
+    quarantine_days: int
+
+    def days(self, zone: str) -> int:
+        """The days ``zone`` keeps the dataset; a KeyError names the zones that have a retention."""
+        if zone not in RETAINED_ZONES:
+            raise KeyError(f"no retention for zone {zone!r}; zones with one: {', '.join(RETAINED_ZONES)}")
+        return getattr(self, f"{zone}_days")
+
+
 @dataclass(frozen=True)
 class DataContract:
     """A dataset's contract: schema, keys, rules, classification, delivery and ownership."""
@@ -116,6 +139,8 @@ class DataContract:
     unquoted_delimiter_field: str | None = None
     source_encoding: SourceEncoding = SourceEncoding.UTF_8
     foreign_keys: tuple[ForeignKey, ...] = ()
+    # Every contract file declares one (the loader requires it); None only for contracts built in code.
+    retention: Retention | None = None
 
     def field(self, name: str) -> ContractField:
         """The field called ``name``; a KeyError names the dataset when there is none."""

@@ -10,16 +10,20 @@ from modules.lake.props import (
     LakeRetention,
     lake_bucket_name,
 )
+from modules.lake.retention import DatasetExpiry, contract_retention_days, dataset_expiries
 
 __all__ = [
     "DEFAULT_CRITICAL_ZONES",
     "QUERY_RESULTS_PREFIX",
     "DataLake",
     "DataLakeProps",
+    "DatasetExpiry",
     "LakeReplication",
     "LakeRetention",
     "LifecycleRule",
     "SecureBucket",
     "SecureBucketProps",
+    "contract_retention_days",
+    "dataset_expiries",
     "lake_bucket_name",
 ]

@@ -97,11 +97,6 @@ class DataLake(Construct):
 
     def _zone_rules(self) -> tuple[LifecycleRule, ...]:
         retention = self.props.retention
-        quarantine_transitions = (
-            ((QUARANTINE_IA_AFTER_DAYS, "STANDARD_IA"),)
-            if retention.quarantine_expiry_days >= QUARANTINE_IA_WORTHWHILE_FROM_EXPIRY_DAYS
-            else ()
-        )
         return (
             LifecycleRule(
                 "raw-to-cheaper-storage",
@@ -112,14 +107,23 @@ class DataLake(Construct):
                 ),
             ),
             LifecycleRule(
-                "quarantine-expiry",
-                "quarantine/",
-                transitions=quarantine_transitions,
-                expiration_days=retention.quarantine_expiry_days,
-            ),
-            LifecycleRule(
                 "query-results-expiry", QUERY_RESULTS_PREFIX, expiration_days=retention.query_results_expiry_days
             ),
+            *self._expiry_rules(),
+        )
+
+    def _expiry_rules(self) -> tuple[LifecycleRule, ...]:
+        """Each dataset's objects expire per zone as its contract (shortened by the environment) says."""
+        return tuple(
+            LifecycleRule(
+                f"expire-{expiry.zone}-{expiry.dataset}",
+                expiry.prefix,
+                transitions=((QUARANTINE_IA_AFTER_DAYS, "STANDARD_IA"),)
+                if expiry.zone == "quarantine" and expiry.days >= QUARANTINE_IA_WORTHWHILE_FROM_EXPIRY_DAYS
+                else (),
+                expiration_days=expiry.days,
+            )
+            for expiry in self.props.retention.dataset_expiries
         )
 
     def _log_bucket(self, construct_id: str, name: str, region: str | None) -> SecureBucket:
@@ -196,8 +200,12 @@ class DataLake(Construct):
             self.props.lake_classification,
             key.arn,
             replica_logs,
-            # Replicas arrive as STANDARD_IA; raw copies go on to GLACIER like the originals.
-            (LifecycleRule("raw-to-cheaper-storage", "raw/", transitions=((glacier_days, "GLACIER"),)),),
+            # Replicas arrive as STANDARD_IA; raw copies go on to GLACIER like the originals. S3 does not
+            # replicate lifecycle expirations, so the replica expires each dataset by the same rules.
+            (
+                LifecycleRule("raw-to-cheaper-storage", "raw/", transitions=((glacier_days, "GLACIER"),)),
+                *self._expiry_rules(),
+            ),
             region=region,
         )
         role, role_policy = self._replication_role(replication, replica.bucket_arn, key.arn)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from etl.lake import ZONES
 from modules.classification import Classification
+from modules.lake.retention import DatasetExpiry
 
 # S3 bucket names: 3-63 characters, lower-case letters, digits, hyphens; globally unique.
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -36,14 +37,16 @@ def check_bucket_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class LakeRetention:
-    """Lifecycle of the lake's objects, from the environment's data policy.
+    """Lifecycle of the lake's objects: the contracts' retention per dataset and zone, the environment's
+    storage-class transitions and version and log expiry.
 
     Attributes:
         raw_transition_to_ia_days: raw objects move to STANDARD_IA after this many days (>= 30, S3's minimum).
         raw_transition_to_glacier_days: raw objects move to GLACIER (Flexible Retrieval) after this many days.
-        quarantine_expiry_days: quarantined rows are deleted after this many days.
         noncurrent_version_expiry_days: overwritten or deleted versions are kept this long, in every bucket.
         access_log_expiry_days: server access logs are kept this long.
+        dataset_expiries: when each dataset's objects expire in each zone (``modules.lake.retention``), in the
+            lake bucket and its replica. Default: none (nothing expires by age).
         abort_incomplete_multipart_days: unfinished multipart uploads are removed after this many days.
             Default: 7.
         query_results_expiry_days: query results under ``QUERY_RESULTS_PREFIX`` are deleted after this many
@@ -52,9 +55,9 @@ class LakeRetention:
 
     raw_transition_to_ia_days: int
     raw_transition_to_glacier_days: int
-    quarantine_expiry_days: int
     noncurrent_version_expiry_days: int
     access_log_expiry_days: int
+    dataset_expiries: tuple[DatasetExpiry, ...] = ()
     abort_incomplete_multipart_days: int = 7
     query_results_expiry_days: int = 30
 
@@ -66,14 +69,12 @@ class LakeRetention:
                 "LakeRetention.raw_transition_to_glacier_days must be at least 30 days after "
                 "raw_transition_to_ia_days (objects stay 30 days in STANDARD_IA)"
             )
-        for name in (
-            "quarantine_expiry_days",
-            "noncurrent_version_expiry_days",
-            "access_log_expiry_days",
-            "query_results_expiry_days",
-        ):
+        for name in ("noncurrent_version_expiry_days", "access_log_expiry_days", "query_results_expiry_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"LakeRetention.{name} must be at least 1 day")
+        prefixes = [expiry.prefix for expiry in self.dataset_expiries]
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError("LakeRetention.dataset_expiries: one expiry per dataset and zone")
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,28 @@ import re
 
 import pytest
 
+from etl.contracts import all_contracts, load_contract
 from modules.classification import Classification, contract_datasets, store_classification
-from modules.lake import DataLake, DataLakeProps, LakeReplication, LakeRetention, SecureBucket, SecureBucketProps
+from modules.lake import (
+    DataLake,
+    DataLakeProps,
+    DatasetExpiry,
+    LakeReplication,
+    LakeRetention,
+    SecureBucket,
+    SecureBucketProps,
+    dataset_expiries,
+)
 from scripts.report_buckets import bucket_rows, read_stacks, render_markdown
 from tests.infra.construct_synth import synth_construct
 
 REF = re.compile(r"^\$\{aws_s3_bucket\.([^.}]+)\.")
+RETENTION_BASE = {
+    "raw_transition_to_ia_days": 30,
+    "raw_transition_to_glacier_days": 90,
+    "noncurrent_version_expiry_days": 7,
+    "access_log_expiry_days": 90,
+}
 
 
 def _env(stack, environments):
@@ -117,7 +133,7 @@ def test_data_buckets_log_to_an_access_log_bucket_in_their_region_which_admits_o
         assert f"${{aws_s3_bucket.{name}.arn}}" in delivery["Condition"]["ArnLike"]["aws:SourceArn"]
 
 
-def test_raw_moves_to_cheaper_storage_and_quarantine_expires_as_the_environment_says(stack, environments):
+def test_raw_moves_to_cheaper_storage_as_the_environment_says(stack, environments):
     env = _env(stack, environments)
     lifecycle = _per_bucket(stack, "aws_s3_bucket_lifecycle_configuration")[_bucket_id(stack, _lake_name(env))]
     rules = {rule["filter"][0]["prefix"]: rule for rule in lifecycle["rule"]}
@@ -125,9 +141,61 @@ def test_raw_moves_to_cheaper_storage_and_quarantine_expires_as_the_environment_
         {"days": env.data_lake.raw_transition_to_ia_days, "storage_class": "STANDARD_IA"},
         {"days": env.data_lake.raw_transition_to_glacier_days, "storage_class": "GLACIER"},
     ]
-    assert rules["quarantine/"]["expiration"] == [{"days": env.data_lake.quarantine_expiry_days}]
-    # Quarantine moves to STANDARD_IA only when objects stay long enough to repay its 30-day minimum.
-    assert ("transition" in rules["quarantine/"]) == (env.data_lake.quarantine_expiry_days >= 60)
+
+
+def _expirations(lifecycle: dict) -> dict[str, int]:
+    return {
+        rule["filter"][0]["prefix"]: rule["expiration"][0]["days"] for rule in lifecycle["rule"] if "expiration" in rule
+    }
+
+
+def test_each_dataset_expires_per_zone_as_its_contract_says_shortened_only_by_the_environment(stack, environments):
+    env = _env(stack, environments)
+    lifecycle = _per_bucket(stack, "aws_s3_bucket_lifecycle_configuration")[_bucket_id(stack, _lake_name(env))]
+    expirations = _expirations(lifecycle)
+    caps = env.data_lake.retention_caps.by_zone()
+    for dataset, contract in all_contracts().items():
+        for zone in ("raw", "curated", "quarantine"):
+            declared = contract.retention.days(zone)
+            assert expirations[f"{zone}/{dataset}/"] == min(declared, caps[zone] or declared), (dataset, zone)
+    # Nothing else in the lake bucket expires by age: manifests, watermarks and reports stay.
+    assert all(prefix.split("/")[1] in all_contracts() for prefix in expirations)
+
+
+def test_production_keeps_each_dataset_exactly_as_long_as_its_contract_says(synthesized, environments):
+    prod = synthesized["prod"]
+    lifecycles = _per_bucket(prod, "aws_s3_bucket_lifecycle_configuration")
+    lake = lifecycles[_bucket_id(prod, _lake_name(environments["prod"]))]
+    assert _expirations(lake)["raw/customers/"] == load_contract("customers").retention.raw_days
+    assert _expirations(lake)["curated/orders/"] == load_contract("orders").retention.curated_days
+
+
+def test_quarantine_moves_to_standard_ia_only_when_it_stays_long_enough_to_repay_the_minimum(stack):
+    for lifecycle in _per_bucket(stack, "aws_s3_bucket_lifecycle_configuration").values():
+        for rule in lifecycle["rule"]:
+            prefix = rule["filter"][0]["prefix"]
+            if prefix.startswith("quarantine/"):
+                assert ("transition" in rule) == (rule["expiration"][0]["days"] >= 60), prefix
+
+
+def test_the_replica_expires_each_dataset_like_the_lake_because_s3_does_not_replicate_expirations(
+    synthesized, environments
+):
+    prod = synthesized["prod"]
+    lifecycles = _per_bucket(prod, "aws_s3_bucket_lifecycle_configuration")
+    lake = _expirations(lifecycles[_bucket_id(prod, _lake_name(environments["prod"]))])
+    replica_name = f"{_lake_name(environments['prod'])}-{environments['prod'].data_lake.replica_region}"
+    assert _expirations(lifecycles[_bucket_id(prod, replica_name)]) == lake
+
+
+def test_an_environment_cap_shortens_but_never_lengthens_a_contracts_retention():
+    declared = {"orders": {"raw": 730, "curated": 2555, "quarantine": 90}}
+    capped = dataset_expiries(declared, {"raw": 90, "curated": None, "quarantine": 365})
+    assert {(e.zone, e.days) for e in capped} == {("raw", 90), ("curated", 2555), ("quarantine", 90)}
+    with pytest.raises(ValueError, match="no retention for zone"):
+        dataset_expiries({"orders": {"raw": 730}}, {})
+    with pytest.raises(ValueError, match="one expiry per dataset and zone"):
+        LakeRetention(**RETENTION_BASE, dataset_expiries=(DatasetExpiry("raw", "orders", 5),) * 2)
 
 
 def test_every_bucket_expires_old_versions_and_incomplete_uploads_as_the_environment_says(stack, environments):
@@ -260,7 +328,7 @@ def test_bucket_names_s3_would_refuse_are_rejected_with_the_rule():
 
 
 def test_retention_refuses_standard_ia_before_30_days_and_glacier_too_soon_after():
-    base = {"quarantine_expiry_days": 30, "noncurrent_version_expiry_days": 7, "access_log_expiry_days": 90}
+    base = {"noncurrent_version_expiry_days": 7, "access_log_expiry_days": 90}
     with pytest.raises(ValueError, match="raw_transition_to_ia_days"):
         LakeRetention(raw_transition_to_ia_days=10, raw_transition_to_glacier_days=90, **base)
     with pytest.raises(ValueError, match="raw_transition_to_glacier_days"):
@@ -287,13 +355,7 @@ def _lake_props(**overrides) -> DataLakeProps:
         "region": "eu-west-2",
         "lake_kms_key_arn": "arn:aws:kms:eu-west-2:111111111111:key/lake",
         "lake_classification": Classification.RESTRICTED,
-        "retention": LakeRetention(
-            raw_transition_to_ia_days=30,
-            raw_transition_to_glacier_days=90,
-            quarantine_expiry_days=30,
-            noncurrent_version_expiry_days=7,
-            access_log_expiry_days=90,
-        ),
+        "retention": LakeRetention(**RETENTION_BASE),
     } | overrides
     return DataLakeProps(**values)
 

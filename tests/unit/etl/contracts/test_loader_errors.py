@@ -171,3 +171,37 @@ def test_a_contract_that_declares_no_source_encoding_is_read_as_utf_8(tmp_path):
         document["customProperties"] = [p for p in document["customProperties"] if p["property"] != "sourceEncoding"]
 
     assert load_contract_file(_write_variant(tmp_path, drop_encoding)).source_encoding.value == "utf-8"
+def _retention_entries(document: dict) -> list[dict]:
+    return [sla for sla in document["slaProperties"] if sla["property"] == "retention"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["slaProperties"].remove(_retention_entries(d)[2]),
+            r"slaProperties: a 'retention' entry .* required for zone\(s\) quarantine",
+        ),
+        (lambda d: _retention_entries(d)[0].update(unit="weeks"), r"\(retention\)\.unit: 'weeks' must be days"),
+        (lambda d: _retention_entries(d)[0].update(value=0), r"\(retention\)\.value: 0 must be a whole number above 0"),
+        (
+            lambda d: _retention_entries(d)[0].update(customProperties=[{"property": "zone", "value": "reports"}]),
+            r"\(retention\)\.customProperties\.zone: 'reports' is not one of",
+        ),
+        (
+            lambda d: _retention_entries(d)[1].update(customProperties=[{"property": "zone", "value": "raw"}]),
+            "zone 'raw' has more than one retention",
+        ),
+    ],
+)
+def test_a_contract_must_say_how_long_each_zone_keeps_its_data(tmp_path, change, message):
+    with pytest.raises(ContractError, match=message):
+        load_contract_file(_write_variant(tmp_path, change))
+
+
+def test_retention_in_years_is_counted_in_days_per_zone():
+    orders = load_contract("orders").retention
+    assert (orders.raw_days, orders.curated_days, orders.quarantine_days) == (730, 2555, 90)
+    assert orders.days("curated") == 2555
+    with pytest.raises(KeyError, match="reports"):
+        orders.days("reports")
