@@ -35,6 +35,10 @@ class LakeStore(Protocol):
 
     def list_keys(self, prefix: str) -> Iterator[str]: ...
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a key that does not exist is not an error."""
+        ...
+
     def uri(self, key: str) -> str:
         """Where Spark or a person finds the object (a path locally, ``s3://`` in AWS)."""
         ...
@@ -65,6 +69,9 @@ class LocalLakeStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         base = self.root.resolve()
@@ -105,6 +112,10 @@ class S3LakeStore:
     def exists(self, key: str) -> bool:
         response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
         return any(item["Key"] == key for item in response.get("Contents", []))
+
+    def delete(self, key: str) -> None:
+        # In the versioned bucket this adds a delete marker; the object's versions stay until they expire.
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
