@@ -6,13 +6,18 @@ environment's name, so nothing deep in a stack asks "which environment am I in?"
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
+import struct
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from etl.ingest.arrivals import PARTNER_ROUTES
 
 # CloudWatch Logs accepts only these retention periods (days).
 CLOUDWATCH_RETENTION_DAYS = frozenset(
@@ -25,6 +30,31 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 DOMAIN_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$")
+# Key types AWS Transfer Family accepts for service-managed users.
+SSH_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
+# A partner network wider than this is the internet, not a partner.
+WIDEST_PARTNER_PREFIX = 16
+
+
+def _ssh_public_key(text: str) -> str:
+    """An OpenSSH public key line whose base64 body really holds a key of the type it names."""
+    parts = text.split()
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+        raise ValueError(f"an SSH public key starts with one of {', '.join(SSH_KEY_TYPES)} and its base64 body")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+        (length,) = struct.unpack(">I", blob[:4])
+        embedded = blob[4 : 4 + length].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError):
+        raise ValueError("the key body is not a base64 OpenSSH public key; paste the whole .pub line") from None
+    if embedded != parts[0]:
+        raise ValueError(f"the key body holds a {embedded!r} key, not {parts[0]!r}")
+    return text
+
+
+SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
+RoleArn = Annotated[str, Field(pattern=ROLE_ARN.pattern)]
 
 
 class Tier(StrEnum):
@@ -226,6 +256,82 @@ class DataLake(_Section):
     replica_region: Annotated[str, Field(pattern=AWS_REGION.pattern)] = "eu-west-1"
 
 
+class SftpPartner(_Section):
+    """A partner that delivers files over SFTP (docs/adr/0065-sftp-endpoint-and-partner-access.md).
+
+    ``ssh_public_keys`` are the partner's OpenSSH public keys (the private halves never leave the partner);
+    ``allowed_cidrs`` the networks it connects from: the server's security group admits port 22 from these only.
+    """
+
+    ssh_public_keys: Annotated[tuple[SshPublicKey, ...], Field(min_length=1, max_length=50)]
+    allowed_cidrs: Annotated[tuple[ipaddress.IPv4Network, ...], Field(min_length=1, max_length=20)]
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _partner_networks(cls, cidrs: tuple[ipaddress.IPv4Network, ...]) -> tuple[ipaddress.IPv4Network, ...]:
+        for cidr in cidrs:
+            if cidr.prefixlen < WIDEST_PARTNER_PREFIX:
+                raise ValueError(
+                    f"{cidr} is wider than a /{WIDEST_PARTNER_PREFIX}; list the partner's own egress networks"
+                )
+        return cidrs
+
+
+class Transfer(_Section):
+    """The environment's SFTP server and the partners that deliver to it; each partner name is a folder the
+    arrival landing routes (``etl.ingest.arrivals.PARTNER_ROUTES``).
+
+    ``incoming_expiry_days`` removes uploads that were never processed (an abandoned partial upload);
+    ``rejected_expiry_days`` is how long rejected files are kept for the partner to be told and redeliver.
+    """
+
+    partners: Annotated[dict[str, SftpPartner], Field(min_length=1)]
+    incoming_expiry_days: Annotated[int, Field(ge=1, le=30)] = 7
+    rejected_expiry_days: Annotated[int, Field(ge=7, le=90)] = 30
+
+    @field_validator("partners")
+    @classmethod
+    def _known_partners(cls, partners: dict[str, SftpPartner]) -> dict[str, SftpPartner]:
+        unknown = sorted(set(partners) - set(PARTNER_ROUTES))
+        if unknown:
+            known = ", ".join(sorted(PARTNER_ROUTES))
+            raise ValueError(f"unknown partner(s) {', '.join(unknown)}; the arrival landing routes {known}")
+        return partners
+
+
+class Clickstream(_Section):
+    """The clickstream delivery stream (docs/adr/0067-clickstream-through-firehose-direct-put.md).
+
+    ``producer_role_arns`` are the web shop's roles allowed to assume the producer role, the only principal
+    that may put records. Firehose writes an object when ``buffer_interval_seconds`` pass or
+    ``buffer_size_mib`` accumulate, whichever comes first.
+    """
+
+    producer_role_arns: Annotated[tuple[RoleArn, ...], Field(min_length=1)]
+    buffer_interval_seconds: Annotated[int, Field(ge=60, le=900)] = 900
+    buffer_size_mib: Annotated[int, Field(ge=1, le=128)] = 128
+
+
+class Valuation(_Section):
+    """The vehicle valuation enrichment: what the RapidAPI subscription allows and costs.
+
+    ``monthly_call_budget`` caps the calls of a calendar month (UTC) across runs and is what the budget alarm
+    measures (at 80 %); ``run_call_budget`` caps one run; ``cost_per_call_usd`` prices the estimated-cost metric.
+    """
+
+    monthly_call_budget: Annotated[int, Field(ge=1)] = 1000
+    run_call_budget: Annotated[int, Field(ge=1)] = 100
+    cost_per_call_usd: Annotated[float, Field(ge=0)] = 0.01
+
+    @model_validator(mode="after")
+    def _run_within_month(self) -> Valuation:
+        if self.run_call_budget > self.monthly_call_budget:
+            raise ValueError(
+                f"run_call_budget ({self.run_call_budget}) exceeds monthly_call_budget ({self.monthly_call_budget})"
+            )
+        return self
+
+
 class Backup(_Section):
     """AWS Backup plan for the database and the critical buckets."""
 
@@ -407,6 +513,8 @@ class EnvironmentConfig(AccountDefinition):
     network: Network
     compute: Compute
     analytics_api: AnalyticsApi
+    transfer: Transfer
+    clickstream: Clickstream
     database: Database = Database()
     data_lake: DataLake = DataLake()
     backup: Backup = Backup()
@@ -414,6 +522,7 @@ class EnvironmentConfig(AccountDefinition):
     ad_hoc_queries: AdHocQueries = AdHocQueries()
     processing: Processing = Processing()
     detective_controls: DetectiveControls = DetectiveControls()
+    valuation: Valuation = Valuation()
 
     @property
     def smoke_test_role_name(self) -> str:

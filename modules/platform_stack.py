@@ -17,6 +17,7 @@ from constructs import Construct
 
 from environments import DeliveryConfig, DeliveryStep, EnvironmentConfig
 from etl.contracts import DataContract, all_contracts
+from etl.ingest.arrivals import PARTNER_ROUTES
 from etl.lake import ZONES
 from etl.serve.connection import SERVING_LOAD_ROLE
 from modules.account import mandatory_tags, use_account
@@ -64,6 +65,7 @@ from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
 from modules.query import AdHocQueries, AdHocQueryProps
 from modules.secrets import SecretReaders, Secrets, SecretsProps
+from modules.transfer import PartnerAccess, SecureTransfer, TransferProps
 
 AZ_SUFFIXES = "abc"
 # The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
@@ -152,6 +154,7 @@ class EnvironmentStack(TerraformStack):
         self._build_serving(env, prefix)
         self._build_secrets(env, prefix)
         self._build_processing(env, prefix)
+        self._build_transfer(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_detection(env, prefix)
         self._build_smoke_test_access(env, delivery)
@@ -541,6 +544,41 @@ class EnvironmentStack(TerraformStack):
             db_pool_wait_seconds=api.db_pool_wait_seconds,
             db_statement_timeout_seconds=api.db_statement_timeout_seconds,
         )
+
+    def _build_transfer(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The SFTP server, its partner users and the transfer bucket they upload to: ``self.transfer``."""
+        transfer = env.transfer
+        delivered = sorted({dataset for name in transfer.partners for dataset in PARTNER_ROUTES[name].datasets})
+        self.transfer = SecureTransfer(
+            self,
+            "transfer",
+            TransferProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                vpc_id=self.network.vpc.id,
+                public_subnet_ids=tuple(subnet.id for subnet in self.network.public_subnets),
+                partners=tuple(
+                    PartnerAccess(name, partner.ssh_public_keys, partner.allowed_cidrs)
+                    for name, partner in sorted(transfer.partners.items())
+                ),
+                bucket_classification=store_classification(delivered),
+                kms_key_arn=self.encryption.key_arn("lake"),
+                access_log_bucket=self.lake.access_logs,
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                log_retention_days=env.log_retention_days,
+                noncurrent_version_expiry_days=env.data_lake.noncurrent_version_expiry_days,
+                incoming_expiry_days=transfer.incoming_expiry_days,
+                rejected_expiry_days=transfer.rejected_expiry_days,
+                force_destroy=env.allow_data_destruction,
+            ),
+        )
+        for name, value in (
+            ("sftp_endpoint", self.transfer.server.endpoint),
+            ("sftp_host_key_fingerprint", self.transfer.server.host_key_fingerprint),
+        ):
+            TerraformOutput(self, name, value=value)
+        TerraformOutput(self, "sftp_public_ips", value=[ip.public_ip for ip in self.transfer.elastic_ips])
 
     def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:
         """AWS Backup over the lake bucket and ``database_arns``: ``self.backup``."""

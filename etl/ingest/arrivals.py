@@ -44,6 +44,11 @@ class PartnerRoute:
             return self.csv_dataset
         return None
 
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """Every dataset the partner's files land in."""
+        return tuple(sorted({*self.names.values(), *([self.csv_dataset] if self.csv_dataset else [])}))
+
     def describe(self) -> str:
         """What the partner delivers, for a rejection message."""
         expected = sorted(self.names) + (["*.csv"] if self.csv_dataset else [])

@@ -88,10 +88,13 @@ def test_instances_require_imdsv2_use_encrypted_volumes_and_get_no_public_ip(sta
     assert "key_name" not in template
 
 
-def test_no_security_group_rule_opens_port_22(stack):
+def test_port_22_is_open_only_on_the_sftp_endpoint_and_never_to_the_internet(stack):
+    (sftp_group,) = stack.one("aws_transfer_server")["endpoint_details"]["security_group_ids"]
     rules = [*stack.resources("aws_vpc_security_group_ingress_rule").values()]
     rules += [r for g in stack.resources("aws_security_group").values() for r in g.get("ingress", [])]
-    assert all(not r["from_port"] <= 22 <= r["to_port"] or r.get("self") for r in rules)
+    ssh = [r for r in rules if r["from_port"] <= 22 <= r["to_port"] and not r.get("self")]
+    assert ssh and all(r.get("security_group_id") == sftp_group for r in ssh)
+    assert all(r["cidr_ipv4"] != "0.0.0.0/0" for r in ssh)
 
 
 def test_instances_accept_only_the_load_balancer_on_the_service_port(stack, environments):

@@ -220,3 +220,55 @@ def test_the_environments_command_prints_the_delivery_stack_and_the_promotion_or
     assert capsys.readouterr().out.strip() == "northwind-delivery"
     assert main([]) == 0
     assert "delivery: account 444444444444, eu-west-2, promotes dev -> stage -> prod" in capsys.readouterr().out
+
+
+def _first_partner(definition: dict) -> dict:
+    return definition["transfer"]["partners"]["order-system"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: _first_partner(d).update(ssh_public_keys=["ssh-dss AAAAB3NzaC1kc3M= old"]),
+            r"dev\.yaml: transfer\.partners\.order-system\.ssh_public_keys\.0: an SSH public key starts with",
+        ),
+        (
+            lambda d: _first_partner(d).update(ssh_public_keys=["ssh-ed25519 not-base64!"]),
+            "the key body is not a base64 OpenSSH public key",
+        ),
+        (
+            # An RSA key body pasted behind an ed25519 label.
+            lambda d: _first_partner(d).update(ssh_public_keys=["ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ== x"]),
+            "the key body holds a 'ssh-rsa' key, not 'ssh-ed25519'",
+        ),
+        (
+            lambda d: _first_partner(d).update(allowed_cidrs=["0.0.0.0/0"]),
+            r"allowed_cidrs: .*0\.0\.0\.0/0 is wider than a /16",
+        ),
+        (
+            lambda d: d["transfer"]["partners"].update(payroll=d["transfer"]["partners"]["order-system"]),
+            "unknown partner.s. payroll; the arrival landing routes market-data-vendor, order-system",
+        ),
+        (
+            lambda d: d["clickstream"].update(producer_role_arns=["arn:aws:iam::111111111111:user/someone"]),
+            r"clickstream\.producer_role_arns\.0: .* is not valid",
+        ),
+        (
+            lambda d: d.update(valuation={"monthly_call_budget": 10, "run_call_budget": 50}),
+            r"valuation: run_call_budget \(50\) exceeds monthly_call_budget \(10\)",
+        ),
+    ],
+)
+def test_partner_keys_networks_producers_and_budgets_are_validated_with_the_field_named(tmp_path, change, message):
+    directory = _copy_definitions(tmp_path)
+    _edit(directory, "dev", change)
+    with pytest.raises(EnvironmentDefinitionError, match=message):
+        load_environments(directory)
+
+
+def test_every_shipped_partner_has_keys_and_networks_and_every_environment_a_producer(environments):
+    for env in environments.values():
+        assert set(env.transfer.partners) == {"order-system", "market-data-vendor"}
+        assert all(p.ssh_public_keys and p.allowed_cidrs for p in env.transfer.partners.values())
+        assert env.clickstream.producer_role_arns

@@ -18,6 +18,7 @@ from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBu
 from modules.processing import ProcessingProps
 from modules.query import AdHocQueryProps
 from modules.secrets import SecretsProps
+from modules.transfer import PartnerAccess, TransferProps
 
 PROPS = (
     AdHocQueryProps,
@@ -34,6 +35,8 @@ PROPS = (
     SecureBucketProps,
     ServiceRuntime,
     TagGrant,
+    PartnerAccess,
+    TransferProps,
 )
 ATTRIBUTE = re.compile(r"^ {8}(\w+): (.*)$")
 
