@@ -65,6 +65,7 @@ from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
 from modules.query import AdHocQueries, AdHocQueryProps
 from modules.secrets import SecretReaders, Secrets, SecretsProps
+from modules.streaming import ClickstreamProps, ClickstreamStream
 from modules.transfer import PartnerAccess, SecureTransfer, TransferProps
 
 AZ_SUFFIXES = "abc"
@@ -155,6 +156,7 @@ class EnvironmentStack(TerraformStack):
         self._build_secrets(env, prefix)
         self._build_processing(env, prefix)
         self._build_transfer(env, prefix)
+        self._build_clickstream(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_detection(env, prefix)
         self._build_smoke_test_access(env, delivery)
@@ -579,6 +581,31 @@ class EnvironmentStack(TerraformStack):
         ):
             TerraformOutput(self, name, value=value)
         TerraformOutput(self, "sftp_public_ips", value=[ip.public_ip for ip in self.transfer.elastic_ips])
+
+    def _build_clickstream(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The Firehose stream staging clickstream events hourly in the raw zone: ``self.clickstream``."""
+        self.clickstream = ClickstreamStream(
+            self,
+            "clickstream",
+            ClickstreamProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                log_retention_days=env.log_retention_days,
+                producer_role_arns=env.clickstream.producer_role_arns,
+                alert_topic_arn=self.observability.topic.arn,
+                buffer_interval_seconds=env.clickstream.buffer_interval_seconds,
+                buffer_size_mib=env.clickstream.buffer_size_mib,
+            ),
+        )
+        for name, value in (
+            ("clickstream_stream_name", self.clickstream.stream.name),
+            ("clickstream_producer_role_arn", self.clickstream.producer_role.arn),
+        ):
+            TerraformOutput(self, name, value=value)
 
     def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:
         """AWS Backup over the lake bucket and ``database_arns``: ``self.backup``."""

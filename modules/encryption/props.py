@@ -54,7 +54,8 @@ class EncryptionProps:
 
 
 DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
-    KeyPurpose("lake", "Data lake objects, Glue catalog and job outputs", via_services=("s3", "glue")),
+    # Firehose encrypts the clickstream it holds with the lake key before writing it to the lake.
+    KeyPurpose("lake", "Data lake objects, Glue catalog and job outputs", via_services=("s3", "glue", "firehose")),
     KeyPurpose("database", "RDS PostgreSQL storage, snapshots and Performance Insights", via_services=("rds",)),
     KeyPurpose("logs", "CloudWatch log groups", cloudwatch_logs=True),
     KeyPurpose("secrets", "Secrets Manager secrets", via_services=("secretsmanager",)),

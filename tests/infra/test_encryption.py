@@ -50,6 +50,7 @@ def test_key_use_through_services_is_confined_to_the_account_and_region(synthesi
     assert use["Condition"]["StringLike"]["kms:ViaService"] == [
         "s3.eu-west-2.amazonaws.com",
         "glue.eu-west-2.amazonaws.com",
+        "firehose.eu-west-2.amazonaws.com",
     ]
 
 

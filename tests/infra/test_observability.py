@@ -39,6 +39,7 @@ def _one_own(stack, resource_type: str) -> dict:
 
 
 def _alarms(stack) -> dict[str, dict]:
+    """The alarms of the observability construct (other capabilities add their own)."""
     return {
         a["alarm_name"].removeprefix(f"{stack.name}-"): a for a in _own(stack, "aws_cloudwatch_metric_alarm").values()
     }
