@@ -9,6 +9,7 @@ join across datasets; without the key a pseudonym cannot be reversed or recomput
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 
 from pyspark.sql import Column
@@ -47,3 +48,11 @@ def hmac_sha256_hex(value: Column, key: bytes) -> Column:
     outer_pad = bytearray(byte ^ 0x5C for byte in block)
     inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), value.cast("binary")), 256))
     return F.when(value.isNull(), F.lit(None)).otherwise(F.sha2(F.concat(F.lit(outer_pad), inner), 256))
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """The pseudonym ``hmac_sha256_hex`` gives ``value`` in the curated zone, computed in Python (to find one
+    data subject's rows without Spark)."""
+    if not key:
+        raise ValueError("the pseudonymization key is empty; configure a non-empty key")
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -7,7 +7,8 @@ counted in each file, the day and order it landed in, its CSV header and any dam
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +22,7 @@ class Versioning(StrEnum):
     FIRST = "first"  # nothing was replaced
     ARCHIVED_COPY = "archived-copy"  # earlier bytes copied to raw/_versions/... before the overwrite
     S3_OBJECT_VERSION = "s3-object-version"  # the versioned lake bucket keeps the earlier object version
+    ERASURE = "erasure"  # rewritten without an erased data subject's records; the earlier versions are deleted
 
 
 class FileProblem(BaseModel):
@@ -73,3 +75,28 @@ def append_entry(store: LakeStore, entry: ManifestEntry) -> None:
     key = manifest_key(entry.dataset)
     existing = store.get_bytes(key) if store.exists(key) else b""
     store.put_bytes(key, existing + entry.model_dump_json().encode("utf-8") + b"\n")
+
+
+def record_rewrite(store: LakeStore, key: str, data: bytes, rows_removed: int) -> ManifestEntry | None:
+    """Record that the object at ``key`` now holds ``data``, ``rows_removed`` fewer rows than its latest entry
+    says (an erasure); everything else about the landing stays. None when no manifest entry describes ``key``
+    (a staged or archived copy). The digests of earlier entries stay, so the same delivery is not landed again.
+    """
+    dataset = key.removeprefix("raw/").split("/", 1)[0]
+    earlier = [entry for entry in read_manifest(store, dataset) if entry.key == key]
+    if not earlier:
+        return None
+    latest = earlier[-1]
+    entry = latest.model_copy(
+        update={
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size_bytes": len(data),
+            "rows": max(latest.rows - rows_removed, 0),
+            "version": latest.version + 1,
+            "versioning": Versioning.ERASURE,
+            "superseded_key": None,
+            "landed_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+    )
+    append_entry(store, entry)
+    return entry

@@ -33,7 +33,8 @@ class EncryptionProps:
             MFA) that does not depend on any administrator role existing.
         key_reader_role_arns: principals that may read the keys' metadata, policy and tags but neither use nor
             change them (the read-only plan role). Default: none.
-        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs).
+        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs,
+            backup, landing).
         deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
     """
 
@@ -63,4 +64,5 @@ DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
     # service-linked role gets a KMS grant from the compute construct, as the key policy names no roles.
     KeyPurpose("ebs", "EBS volumes of the compute tier", via_services=("ec2",)),
     KeyPurpose("backup", "AWS Backup vault recovery points", via_services=("backup",)),
+    KeyPurpose("landing", "The landing function's environment and dead-letter queue", via_services=("lambda", "sqs")),
 )

@@ -26,12 +26,13 @@ from modules.policy import Statement, assume_role_policy, policy_json
 class Network(Construct):
     """A three-tier VPC.
 
-    - public subnets: the load balancer and NAT gateways only; no public IPs assigned on launch;
+    - public subnets: the load balancer, NAT gateways and the SFTP endpoint only; no public IPs on launch;
     - application subnets: private, outbound through NAT, home of the EC2 tier, Glue ENIs and endpoints;
     - data subnets: isolated (no route to the internet at all), home of the database.
 
     Exposes ``vpc``, ``public_subnets``, ``application_subnets``, ``data_subnets``, ``subnet_plan`` (their
-    CIDRs) and ``endpoint_security_group``.
+    CIDRs), ``endpoint_security_group`` and ``s3_prefix_list_id`` (S3 through the gateway endpoint, for security
+    group rules).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
@@ -174,8 +175,8 @@ class Network(Construct):
     def _endpoints(self, route_table_ids: list[str]) -> None:
         region = self.props.region
         prefix = self.props.name_prefix
-        for service in ("s3", "dynamodb"):
-            VpcEndpoint(
+        gateways = {
+            service: VpcEndpoint(
                 self,
                 f"{service}-gateway-endpoint",
                 vpc_id=self.vpc.id,
@@ -184,6 +185,10 @@ class Network(Construct):
                 route_table_ids=route_table_ids,
                 tags={"Name": f"{prefix}-{service}"},
             )
+            for service in ("s3", "dynamodb")
+        }
+        # Security groups admit S3 through its gateway by this prefix list, without opening the internet.
+        self.s3_prefix_list_id: str = gateways["s3"].prefix_list_id
         self.endpoint_security_group = SecurityGroup(
             self,
             "endpoint-sg",
