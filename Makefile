@@ -22,7 +22,7 @@ STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
 
-.PHONY: help bootstrap synth test lint pipeline bench-etl bench-api bench-synth account-bootstrap state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff plan apply diagrams diagrams-check bench-new-environment clean tools
+.PHONY: help bootstrap synth test lint pipeline erase-customer bench-etl bench-api bench-synth account-bootstrap state-backend wheelhouse publish-wheelhouse secret-value glue-wheel diff plan apply diagrams diagrams-check bench-new-environment clean tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ pipeline: $(STAMP_APP) ## Run the data pipeline end to end on this machine
 	@scripts/require-tools java
 	@$(PY) -m scripts.require_postgres
 	@$(PY) -m etl.pipeline
+
+erase-customer: $(STAMP_APP) ## Erase one customer from the local lake: make erase-customer CUSTOMER=ALFKI REQUEST=REQ-1 BY="ticket REQ-1" [DATABASE_URL=...]
+	@$(PY) -m etl.erase --customer-id "$(CUSTOMER)" --request-id "$(REQUEST)" --requested-by "$(BY)" $(if $(DATABASE_URL),--database-url "$(DATABASE_URL)")
 
 bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (heavy; not a test)
 	@scripts/require-tools java
