@@ -43,14 +43,19 @@ class PlateBatch:
 def read_plates(path: Path, period: int | None) -> PlateBatch:
     """Validate every line of ``path`` (CSV ``plate,state[,mileage]``, optional header, blank lines ignored)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageMistakeError(f"plates file {path} does not exist; pass a CSV of {PLATES_COLUMNS}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageMistakeError(f"plates file {path} cannot be read as UTF-8 text: {error}") from None
+    return parse_plates(text, period)
+
+
+def parse_plates(text: str, period: int | None) -> PlateBatch:
+    """Validate every line of a plates CSV's text; each invalid line is one message, nothing is dropped."""
     requests: list[LookupRequest] = []
     invalid: list[str] = []
-    for number, row in enumerate(csv.reader(lines), start=1):
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not any(cell.strip() for cell in row) or (number == 1 and row[0].strip().lower() == "plate"):
             continue
         if len(row) not in (2, 3):
