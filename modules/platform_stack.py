@@ -176,6 +176,7 @@ class EnvironmentStack(TerraformStack):
         ``self.governance``, ``self.catalog``."""
         lake_classification = store_classification(contract_datasets())
         lake = env.data_lake
+        expiries = dataset_expiries(contract_retention_days(self.contracts), lake.retention_caps.by_zone())
         self.lake = DataLake(
             self,
             "lake",
@@ -192,7 +193,7 @@ class EnvironmentStack(TerraformStack):
                     noncurrent_version_expiry_days=lake.noncurrent_version_expiry_days,
                     access_log_expiry_days=lake.access_log_expiry_days,
                     query_results_expiry_days=env.ad_hoc_queries.results_expiry_days,
-                    dataset_expiries=dataset_expiries(contract_retention_days(), lake.retention_caps.by_zone()),
+                    dataset_expiries=expiries,
                 ),
                 replication=LakeReplication(
                     region=lake.replica_region,
@@ -253,7 +254,7 @@ class EnvironmentStack(TerraformStack):
                 zone_tag_key=self.governance.zone_tag_key,
                 classification_tag_key=self.governance.classification_tag_key,
                 after=(self.governance.settings,),
-                tables=dataset_tables(self.contracts, lake.quarantine_expiry_days),
+                tables=dataset_tables(self.contracts, {e.dataset: e.days for e in expiries if e.zone == "quarantine"}),
             ),
         )
 

@@ -139,11 +139,15 @@ def quarantine_table(contract: DataContract, retention_days: int) -> CatalogTabl
     )
 
 
-def dataset_tables(contracts: Mapping[str, DataContract], quarantine_retention_days: int) -> tuple[CatalogTable, ...]:
-    """The curated and quarantine table of every contract, in dataset order."""
+def dataset_tables(
+    contracts: Mapping[str, DataContract], quarantine_retention_days: Mapping[str, int]
+) -> tuple[CatalogTable, ...]:
+    """The curated and quarantine table of every contract, in dataset order; ``quarantine_retention_days`` is
+    how long the quarantine zone keeps each dataset (its contract, shortened by the environment)."""
     tables: list[CatalogTable] = []
     for dataset in sorted(contracts):
-        tables += [curated_table(contracts[dataset]), quarantine_table(contracts[dataset], quarantine_retention_days)]
+        days = quarantine_retention_days[dataset]
+        tables += [curated_table(contracts[dataset]), quarantine_table(contracts[dataset], days)]
     return tuple(tables)
 
 

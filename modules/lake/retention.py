@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from etl.contracts import DataContract
+
 # The zones whose objects belong to one dataset (``<zone>/<dataset>/...``) and expire per dataset.
 DATASET_ZONES = ("raw", "curated", "quarantine")
 
@@ -55,12 +57,10 @@ def dataset_expiries(
     return tuple(expiries)
 
 
-def contract_retention_days() -> dict[str, dict[str, int]]:
-    """dataset -> zone -> days, from every data contract's ``retention``."""
-    from etl.contracts import all_contracts
-
-    # The contract loader requires a retention for every zone of every contract file.
+def contract_retention_days(contracts: Mapping[str, DataContract]) -> dict[str, dict[str, int]]:
+    """dataset -> zone -> days, from each data contract's ``retention`` (the contract loader requires one for
+    every zone of every contract file)."""
     return {
         dataset: {zone: contract.retention.days(zone) for zone in DATASET_ZONES}
-        for dataset, contract in all_contracts().items()
+        for dataset, contract in contracts.items()
     }

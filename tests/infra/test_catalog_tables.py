@@ -86,10 +86,12 @@ def test_partitions_are_projected_from_the_contract_so_nobody_registers_them(sta
 
 def test_quarantine_run_dates_are_projected_over_what_the_zone_keeps(stack, environments):
     env = environments[stack.name.removeprefix("northwind-")]
-    for (zone, _), table in _tables(stack).items():
+    cap = env.data_lake.retention_caps.quarantine_days
+    for (zone, name), table in _tables(stack).items():
         if zone == "quarantine":
             assert [k["name"] for k in table["partition_keys"]] == ["run_date"]
-            expected = f"NOW-{env.data_lake.quarantine_expiry_days}DAYS,NOW"
+            declared = CONTRACTS[name].retention.quarantine_days
+            expected = f"NOW-{min(declared, cap or declared)}DAYS,NOW"
             assert table["parameters"]["projection.run_date.range"] == expected
 
 
@@ -182,6 +184,9 @@ customProperties:
 slaProperties:
   - {property: latency, value: 1, unit: d}
   - {property: frequency, value: daily, scheduler: cron, schedule: "0 4 * * *"}
+  - {property: retention, value: 1, unit: y, customProperties: [{property: zone, value: raw}]}
+  - {property: retention, value: 3, unit: y, customProperties: [{property: zone, value: curated}]}
+  - {property: retention, value: 60, unit: d, customProperties: [{property: zone, value: quarantine}]}
 schema:
   - name: supplier_deliveries
     physicalType: table
@@ -225,6 +230,10 @@ def test_a_new_dataset_is_one_contract_file_and_its_tables_grants_and_tags_follo
     assert curated["partition_keys"] == [{"name": "delivered_on", "type": "date"}]
     assert curated["parameters"]["projection.delivered_on.range"] == "2024-01-01,NOW"
     assert ("quarantine", "supplier_deliveries") in _tables(stack)
+    # Its retention follows too: dev caps quarantine at 30 days, below the contract's 60.
+    assert _tables(stack)[("quarantine", "supplier_deliveries")]["parameters"]["projection.run_date.range"] == (
+        "NOW-30DAYS,NOW"
+    )
     readable = readable_columns(stack.config, _role_ref(stack, "analytics-engineer"))
     new = {(z, c) for z, t, c in readable if t == "supplier_deliveries"}
     assert new == {("curated", "delivery_id"), ("curated", "weight_kg"), ("curated", "delivered_on")}

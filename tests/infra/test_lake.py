@@ -19,6 +19,7 @@ from modules.lake import (
     SecureBucketProps,
     dataset_expiries,
 )
+from modules.lake.props import QUERY_RESULTS_PREFIX
 from scripts.report_buckets import bucket_rows, read_stacks, render_markdown
 from tests.infra.construct_synth import synth_construct
 
@@ -158,8 +159,10 @@ def test_each_dataset_expires_per_zone_as_its_contract_says_shortened_only_by_th
         for zone in ("raw", "curated", "quarantine"):
             declared = contract.retention.days(zone)
             assert expirations[f"{zone}/{dataset}/"] == min(declared, caps[zone] or declared), (dataset, zone)
-    # Nothing else in the lake bucket expires by age: manifests, watermarks and reports stay.
-    assert all(prefix.split("/")[1] in all_contracts() for prefix in expirations)
+    # Nothing else in the lake bucket expires by age but Athena's query results: manifests, watermarks and
+    # reports stay.
+    others = {prefix for prefix in expirations if prefix.split("/")[1] not in all_contracts()}
+    assert others == {QUERY_RESULTS_PREFIX}
 
 
 def test_production_keeps_each_dataset_exactly_as_long_as_its_contract_says(synthesized, environments):
@@ -185,6 +188,7 @@ def test_the_replica_expires_each_dataset_like_the_lake_because_s3_does_not_repl
     lifecycles = _per_bucket(prod, "aws_s3_bucket_lifecycle_configuration")
     lake = _expirations(lifecycles[_bucket_id(prod, _lake_name(environments["prod"]))])
     replica_name = f"{_lake_name(environments['prod'])}-{environments['prod'].data_lake.replica_region}"
+    lake.pop(QUERY_RESULTS_PREFIX)  # query results are not replicated
     assert _expirations(lifecycles[_bucket_id(prod, replica_name)]) == lake
 
 
