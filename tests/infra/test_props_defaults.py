@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from modules.arrivals import ArrivalsProps, FunctionCode
 from modules.backup import BackupProps
 from modules.catalog import CatalogProps
 from modules.compute import ServiceRuntime
@@ -18,6 +19,7 @@ from modules.lake import DataLakeProps, LakeReplication, LakeRetention, SecureBu
 from modules.processing import ProcessingProps
 from modules.query import AdHocQueryProps
 from modules.secrets import SecretsProps
+from modules.streaming import ClickstreamProps
 from modules.transfer import PartnerAccess, TransferProps
 
 PROPS = (
@@ -37,6 +39,9 @@ PROPS = (
     TagGrant,
     PartnerAccess,
     TransferProps,
+    ArrivalsProps,
+    FunctionCode,
+    ClickstreamProps,
 )
 ATTRIBUTE = re.compile(r"^ {8}(\w+): (.*)$")
 
