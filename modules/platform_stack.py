@@ -21,6 +21,8 @@ from etl.ingest.arrivals import PARTNER_ROUTES
 from etl.lake import ZONES
 from etl.serve.connection import SERVING_LOAD_ROLE
 from modules.account import mandatory_tags, use_account
+from modules.arrivals import ArrivalLanding, ArrivalsProps, FunctionCode
+from modules.arrivals.bundle import built_function_bundle
 from modules.artifacts import service_wheelhouse_hash
 from modules.backup import Backup, BackupProps
 from modules.catalog import ZONES_HOLDING_DATASETS, Catalog, CatalogProps, database_name, dataset_tables
@@ -65,7 +67,7 @@ from modules.policy import Statement
 from modules.processing import DatasetSchedule, JobSize, Processing, ProcessingProps, RetryPolicy
 from modules.query import AdHocQueries, AdHocQueryProps
 from modules.secrets import SecretReaders, Secrets, SecretsProps
-from modules.streaming import ClickstreamProps, ClickstreamStream
+from modules.streaming import STAGING_PREFIX, ClickstreamProps, ClickstreamStream
 from modules.transfer import PartnerAccess, SecureTransfer, TransferProps
 
 AZ_SUFFIXES = "abc"
@@ -157,6 +159,7 @@ class EnvironmentStack(TerraformStack):
         self._build_processing(env, prefix)
         self._build_transfer(env, prefix)
         self._build_clickstream(env, prefix)
+        self._build_arrivals(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_detection(env, prefix)
         self._build_smoke_test_access(env, delivery)
@@ -607,6 +610,35 @@ class EnvironmentStack(TerraformStack):
             ("clickstream_producer_role_arn", self.clickstream.producer_role.arn),
         ):
             TerraformOutput(self, name, value=value)
+
+    def _build_arrivals(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The landing function of SFTP arrivals and staged clickstream: ``self.arrivals``."""
+        package, package_hash = built_function_bundle()
+        self.arrivals = ArrivalLanding(
+            self,
+            "arrivals",
+            ArrivalsProps(
+                name_prefix=prefix,
+                account_id=env.account_id,
+                region=env.region,
+                code=FunctionCode(
+                    package, package_hash, self.lake.artifacts_bucket_name, self.encryption.key_arn("lake")
+                ),
+                transfer_bucket_name=self.transfer.bucket_name,
+                transfer_bucket_arn=self.transfer.bucket_arn,
+                lake_bucket_name=self.lake.lake_bucket_name,
+                lake_bucket_arn=self.lake.lake_bucket_arn,
+                staging_prefix=STAGING_PREFIX,
+                lake_kms_key_arn=self.encryption.key_arn("lake"),
+                function_kms_key_arn=self.encryption.key_arn("landing"),
+                logs_kms_key_arn=self.encryption.key_arn("logs"),
+                log_retention_days=env.log_retention_days,
+                subnet_ids=tuple(subnet.id for subnet in self.network.application_subnets),
+                vpc_id=self.network.vpc.id,
+                s3_prefix_list_id=self.network.s3_prefix_list_id,
+                alert_topic_arn=self.observability.topic.arn,
+            ),
+        )
 
     def _build_backup(self, env: EnvironmentConfig, prefix: str, database_arns: tuple[str, ...]) -> None:
         """AWS Backup over the lake bucket and ``database_arns``: ``self.backup``."""

@@ -146,7 +146,13 @@ def alarm_rows(config: dict) -> list[AlarmRow]:
     targets = list(resources.get("aws_cloudwatch_event_target", {}).values())
     for rule_name, rule in resources.get("aws_cloudwatch_event_rule", {}).items():
         pattern = json.loads(rule["event_pattern"])
-        for target in (t for t in targets if t["rule"] == f"${{aws_cloudwatch_event_rule.{rule_name}.name}}"):
+        alerting = (
+            t
+            for t in targets
+            if t["rule"] == f"${{aws_cloudwatch_event_rule.{rule_name}.name}}"
+            and t["arn"].startswith("${aws_sns_topic.")
+        )
+        for target in alerting:
             rows.append(
                 AlarmRow(
                     name=rule["name"],

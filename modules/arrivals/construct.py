@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -19,6 +20,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
@@ -49,6 +51,8 @@ class ArrivalLanding(Construct):
     A landing that still fails after Lambda's retries goes to an encrypted dead-letter queue. Three alarms go
     to the alert topic: the function failed, a landing waits in the dead-letter queue, an arrival was rejected.
 
+    The deployment package is uploaded to the artifacts bucket under its content hash.
+
     Exposes ``function``, ``role``, ``dead_letter_queue``, ``log_group``, ``rules`` and ``alarms``.
     """
 
@@ -71,6 +75,7 @@ class ArrivalLanding(Construct):
         )
         security_group = self._security_group()
         self.role = self._role()
+        package = self._upload()
         self.function = LambdaFunction(
             self,
             "function",
@@ -80,8 +85,8 @@ class ArrivalLanding(Construct):
             runtime=RUNTIME,
             handler=HANDLER,
             architectures=["arm64"],
-            s3_bucket=props.code.bucket_name,
-            s3_key=props.code.key,
+            s3_bucket=package.bucket,
+            s3_key=package.key,
             memory_size=props.memory_mib,
             timeout=props.timeout_seconds,
             # A dataset's manifest is read, extended and written back: one landing at a time.
@@ -101,7 +106,7 @@ class ArrivalLanding(Construct):
             ),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
             logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=self.log_group.name),
-            depends_on=[self.log_group],
+            depends_on=[self.log_group, package],
         )
         LambdaFunctionEventInvokeConfig(
             self,
@@ -115,6 +120,22 @@ class ArrivalLanding(Construct):
             "clickstream-staged": self._rule("clickstream-staged", props.lake_bucket_name, props.staging_prefix),
         }
         self.alarms = self._alarms()
+
+    def _upload(self) -> S3Object:
+        """The package at its content-hashed key; the new object exists before the old one goes."""
+        code = self.props.code
+        asset = TerraformAsset(self, "package-asset", path=str(code.package), type=AssetType.FILE)
+        return S3Object(
+            self,
+            "package",
+            bucket=code.bucket_name,
+            key=code.key,
+            source=asset.path,
+            server_side_encryption="aws:kms",
+            kms_key_id=code.kms_key_arn,
+            bucket_key_enabled=True,
+            lifecycle={"create_before_destroy": True},
+        )
 
     def _security_group(self) -> SecurityGroup:
         props = self.props

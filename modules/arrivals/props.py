@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # The Python the etl package is built and tested for (Glue 5.0 runs 3.11 too).
 RUNTIME = "python3.11"
@@ -14,17 +15,24 @@ _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 @dataclass(frozen=True)
 class FunctionCode:
-    """Where the function's deployment package is: an object of the artifacts bucket.
+    """The function's deployment package and where it is uploaded in the artifacts bucket.
 
     Attributes:
+        package: the built zip (``modules.arrivals.bundle.built_function_bundle``).
+        package_hash: its content hash; the key carries it, so a code change is a new key.
         bucket_name: the artifacts bucket.
-        key: the package's content-addressed key (a code change is a new key).
-        bucket_arn: the bucket's ARN.
+        kms_key_arn: the key the artifacts bucket requires for uploads (the lake key).
     """
 
+    package: Path
+    package_hash: str
     bucket_name: str
-    key: str
-    bucket_arn: str
+    kms_key_arn: str
+
+    @property
+    def key(self) -> str:
+        """``functions/<hash>/<package name>``."""
+        return f"functions/{self.package_hash}/{self.package.name}"
 
 
 @dataclass(frozen=True)
