@@ -17,6 +17,7 @@ from constructs import Construct
 
 from environments import DeliveryConfig, DeliveryStep, EnvironmentConfig
 from etl.contracts import DataContract, all_contracts
+from etl.enrich.vehicle_valuation.settings import DEFAULT_BASE_URL
 from etl.ingest.arrivals import PARTNER_ROUTES
 from etl.lake import ZONES
 from etl.serve.connection import SERVING_LOAD_ROLE
@@ -69,6 +70,7 @@ from modules.query import AdHocQueries, AdHocQueryProps
 from modules.secrets import SecretReaders, Secrets, SecretsProps
 from modules.streaming import STAGING_PREFIX, ClickstreamProps, ClickstreamStream
 from modules.transfer import PartnerAccess, SecureTransfer, TransferProps
+from modules.valuation import ValuationBudget, ValuationBudgetProps
 
 AZ_SUFFIXES = "abc"
 # The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
@@ -160,6 +162,7 @@ class EnvironmentStack(TerraformStack):
         self._build_transfer(env, prefix)
         self._build_clickstream(env, prefix)
         self._build_arrivals(env, prefix)
+        self._build_valuation_budget(env, prefix)
         self._build_backup(env, prefix, database_arns=(self.database.instance.arn,))
         self._build_detection(env, prefix)
         self._build_smoke_test_access(env, delivery)
@@ -447,6 +450,10 @@ class EnvironmentStack(TerraformStack):
             # For the vehicle valuation job: an entry script declaring this argument gets the key's ARN.
             "rapidapi_secret_id": self.secrets.secret_arn(RAPIDAPI_KEY.key),
             "catalog_base_url": processing.catalog_api_base_url,
+            "valuation_base_url": DEFAULT_BASE_URL,
+            "monthly_call_budget": str(env.valuation.monthly_call_budget),
+            "run_call_budget": str(env.valuation.run_call_budget),
+            "cost_per_call_usd": str(env.valuation.cost_per_call_usd),
             "metrics_namespace": self.identity.props.pipeline_metrics_namespace,
             "serving_db_host": self.database.address,
             "serving_db_port": Token.as_string(self.database.instance.port),
@@ -636,6 +643,19 @@ class EnvironmentStack(TerraformStack):
                 subnet_ids=tuple(subnet.id for subnet in self.network.application_subnets),
                 vpc_id=self.network.vpc.id,
                 s3_prefix_list_id=self.network.s3_prefix_list_id,
+                alert_topic_arn=self.observability.topic.arn,
+            ),
+        )
+
+    def _build_valuation_budget(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The alarm at 80 % of the valuation API's monthly call budget: ``self.valuation_budget``."""
+        self.valuation_budget = ValuationBudget(
+            self,
+            "valuation-budget",
+            ValuationBudgetProps(
+                name_prefix=prefix,
+                metrics_namespace=self.identity.props.pipeline_metrics_namespace,
+                monthly_call_budget=env.valuation.monthly_call_budget,
                 alert_topic_arn=self.observability.topic.arn,
             ),
         )

@@ -21,6 +21,7 @@ from modules.query import AdHocQueryProps
 from modules.secrets import SecretsProps
 from modules.streaming import ClickstreamProps
 from modules.transfer import PartnerAccess, TransferProps
+from modules.valuation import ValuationBudgetProps
 
 PROPS = (
     AdHocQueryProps,
@@ -42,6 +43,7 @@ PROPS = (
     ArrivalsProps,
     FunctionCode,
     ClickstreamProps,
+    ValuationBudgetProps,
 )
 ATTRIBUTE = re.compile(r"^ {8}(\w+): (.*)$")
 

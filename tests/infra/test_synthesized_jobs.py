@@ -31,11 +31,13 @@ from etl import lake
 from etl.ingest.clickstream import ingest_clickstream
 from etl.ingest.market import ingest_market_drop
 from etl.ingest.orders import OrdersMode, ingest_orders_export
+from etl.jobs.ingest_vehicle_valuations import PLATES_KEY
 from etl.lake import LocalLakeStore
 from etl.localdev.catalog_api import LocalCatalogApi
 from etl.pipeline import PipelineConfig, prepare_sources
 from tests.support.glue_runtime import GLUE_RUNTIME_PATH
 from tests.support.postgres import postgres_database, postgres_server
+from tests.support.rapidapi_stub import RapidApiStub
 
 __all__ = ["postgres_database", "postgres_server"]
 pytestmark = pytest.mark.slow
@@ -46,6 +48,7 @@ RUN_DATE = date(2026, 11, 30)
 PSEUDONYM_KEY = "synthesized-jobs-test-key"
 JOBS_DIR = Path(__file__).resolve().parents[2] / "etl" / "jobs"
 CATALOG_TOKEN = "synthesized-jobs-catalog-token"
+RAPIDAPI_KEY = "synthesized-jobs-rapidapi-key"
 
 
 @dataclass
@@ -145,6 +148,8 @@ def _land_sources(root: Path, tmp_path: Path) -> None:
     ingest_orders_export(store, config.source, RUN_DATE, OrdersMode.BATCH)
     ingest_clickstream(store, clickstream_dir, RUN_DATE)
     ingest_market_drop(store, drop_dir, RUN_DATE)
+    # The plates the asset team asks the valuation job to value.
+    store.put_bytes(PLATES_KEY, b"plate,state\n7ABC123,CA\nXYZ987,TX\n")
 
 
 @mock_aws
@@ -169,7 +174,7 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
             Name="rds!db-test", SecretString=owner
         )["ARN"],
     }
-    for name, value in (("pseudonym-key", PSEUDONYM_KEY), ("catalog-token", CATALOG_TOKEN)):
+    for name, value in (("pseudonym-key", PSEUDONYM_KEY), ("catalog-token", CATALOG_TOKEN), ("rapidapi", RAPIDAPI_KEY)):
         full = f"{stack.name}/{name}"
         values[("secret", full)] = secrets.create_secret(Name=full, SecretString=value)["ARN"]
     monkeypatch.setattr(lake, "S3LakeStore", _lake_stand_in(values[("aws_s3_bucket", "bucket")], kms_key, lake_root))
@@ -178,9 +183,10 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
     bootstrap = next(job for job in jobs.values() if job["name"] == f"{stack.name}-bootstrap-serving")
     source = Path(__file__).resolve().parents[2] / "etl" / "samples" / "northwind"
 
-    with LocalCatalogApi(source, CATALOG_TOKEN) as api:
-        # The catalog API's address is an environment setting, not a resource: the local API stands in for it.
-        resources = LocalResources(stack, values, {"--catalog_base_url": api.base_url})
+    with LocalCatalogApi(source, CATALOG_TOKEN) as api, RapidApiStub(api_key=RAPIDAPI_KEY) as valuations:
+        # The APIs' addresses are settings, not resources: local servers stand in for them.
+        urls = {"--catalog_base_url": api.base_url, "--valuation_base_url": valuations.base_url}
+        resources = LocalResources(stack, values, urls)
         _run(resources, bootstrap, {}, monkeypatch)
         ran = {bootstrap["name"]}
         for job_reference, arguments in _steps(stack):
@@ -191,12 +197,17 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
     store = LocalLakeStore(lake_root)
     for dataset in ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators"):
         assert store.exists(f"reports/freshness/{dataset}.json"), f"{dataset} was not curated"
+    # Valuations land under the day they were requested (today), for the next curation within its lookback.
+    assert len([k for k in store.list_keys("raw/vehicle_valuations/date=") if k.endswith(".json")]) == 2
     with psycopg.connect(postgres_database.conninfo()) as connection:
         sales = connection.execute("SELECT count(*) FROM serving.daily_sales").fetchone()[0]
         funnel = connection.execute("SELECT count(*) FROM serving.clickstream_funnel_daily").fetchone()[0]
     assert sales > 0 and funnel > 0
     metrics = boto3.client("cloudwatch").list_metrics(Namespace="Northwind/Pipeline")["Metrics"]
     assert {"FreshnessHours", "RowsCurated", "DatasetsWithinSlaPercent"} <= {m["MetricName"] for m in metrics}
+    assert {"ValuationCalls", "ValuationCallsThisMonth", "ValuationEstimatedCostUsdThisMonth"} <= {
+        m["MetricName"] for m in metrics
+    }
 
 
 def test_a_job_started_without_its_run_date_fails_with_one_line(synthesized, monkeypatch, capsys):

@@ -6,10 +6,8 @@ were not looked up (all listed); 2 a usage mistake (one line on stderr, nothing 
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -19,25 +17,15 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from etl.enrich.vehicle_valuation.enricher import LookupResult, Outcome, RunSummary, ValuationEnricher
-from etl.enrich.vehicle_valuation.errors import InvalidLookupError, ValuationError
+from etl.enrich.vehicle_valuation.errors import ValuationError
+from etl.enrich.vehicle_valuation.plates import PLATES_COLUMNS, PlateBatch, parse_plates
 from etl.enrich.vehicle_valuation.settings import DEFAULT_BASE_URL, LOCAL_KEY_ENV_VAR, ClientSettings
-from etl.enrich.vehicle_valuation.validation import LookupRequest, validate_lookup
 from etl.lake import LocalLakeStore
 from etl.secrets import SecretUnavailableError, read_secret
-
-PLATES_COLUMNS = "plate,state[,mileage]"
 
 
 class UsageMistakeError(ValuationError):
     """The command line or the plates file cannot be used as given."""
-
-
-@dataclass(frozen=True)
-class PlateBatch:
-    """The valid lookups of a plates file, and one message per invalid line."""
-
-    requests: list[LookupRequest]
-    invalid: list[str]
 
 
 def read_plates(path: Path, period: int | None) -> PlateBatch:
@@ -49,23 +37,6 @@ def read_plates(path: Path, period: int | None) -> PlateBatch:
     except (OSError, UnicodeDecodeError) as error:
         raise UsageMistakeError(f"plates file {path} cannot be read as UTF-8 text: {error}") from None
     return parse_plates(text, period)
-
-
-def parse_plates(text: str, period: int | None) -> PlateBatch:
-    """Validate every line of a plates CSV's text; each invalid line is one message, nothing is dropped."""
-    requests: list[LookupRequest] = []
-    invalid: list[str] = []
-    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
-        if not any(cell.strip() for cell in row) or (number == 1 and row[0].strip().lower() == "plate"):
-            continue
-        if len(row) not in (2, 3):
-            invalid.append(f"line {number}: expected {PLATES_COLUMNS}, got {len(row)} column(s)")
-            continue
-        try:
-            requests.append(validate_lookup(row[0], row[1], row[2] if len(row) == 3 else None, period))
-        except InvalidLookupError as error:
-            invalid.append(f"line {number}: {error}")
-    return PlateBatch(requests=requests, invalid=invalid)
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
