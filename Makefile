@@ -66,8 +66,9 @@ pipeline: $(STAMP_APP) ## Run the data pipeline end to end on this machine
 	@$(PY) -m scripts.require_postgres
 	@$(PY) -m etl.pipeline
 
-erase-customer: $(STAMP_APP) ## Erase one customer from the local lake: make erase-customer CUSTOMER=ALFKI REQUEST=REQ-1 BY="ticket REQ-1" [DATABASE_URL=...]
-	@$(PY) -m etl.erase --customer-id "$(CUSTOMER)" --request-id "$(REQUEST)" --requested-by "$(BY)" $(if $(DATABASE_URL),--database-url "$(DATABASE_URL)")
+erase-customer: $(STAMP_APP) ## Erase one customer: make erase-customer CUSTOMER=ALFKI REQUEST=REQ-1 BY="ticket REQ-1" [ENV=prod | DATABASE_URL=...]
+	@$(if $(ENV),$(PY) -m scripts.erase_customer "$(ENV)",$(PY) -m etl.erase $(if $(DATABASE_URL),--database-url "$(DATABASE_URL)")) \
+		--customer-id "$(CUSTOMER)" --request-id "$(REQUEST)" --requested-by "$(BY)"
 
 bench-etl: $(STAMP_APP) ## Benchmark curation and aggregates against DuckDB (heavy; not a test)
 	@scripts/require-tools java

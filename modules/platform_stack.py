@@ -19,6 +19,7 @@ from environments import DeliveryConfig, DeliveryStep, EnvironmentConfig
 from etl.contracts import DataContract, all_contracts
 from etl.enrich.vehicle_valuation.settings import DEFAULT_BASE_URL
 from etl.ingest.arrivals import PARTNER_ROUTES
+from etl.jobs.erase_customer import REQUESTS_PREFIX
 from etl.lake import ZONES
 from etl.serve.connection import SERVING_LOAD_ROLE
 from modules.account import mandatory_tags, use_account
@@ -73,6 +74,8 @@ from modules.transfer import PartnerAccess, SecureTransfer, TransferProps
 from modules.valuation import ValuationBudget, ValuationBudgetProps
 
 AZ_SUFFIXES = "abc"
+# The entry script of the erasure job (etl/jobs/erase_customer.py), which runs as its own role.
+ERASURE_JOB = "erase_customer"
 # The serving tables aggregate these datasets (sales, customer value, funnel, market indicators); the database
 # carries the most sensitive of their classifications.
 SERVED_DATASETS = ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators")
@@ -159,6 +162,7 @@ class EnvironmentStack(TerraformStack):
         self._build_serving(env, prefix)
         self._build_secrets(env, prefix)
         self._build_processing(env, prefix)
+        self._grant_erasure(env, prefix)
         self._build_transfer(env, prefix)
         self._build_clickstream(env, prefix)
         self._build_arrivals(env, prefix)
@@ -402,13 +406,18 @@ class EnvironmentStack(TerraformStack):
         """Every secret the platform reads, readable by the Glue jobs only; DevOps sets the values:
         ``self.secrets``."""
         jobs = self.identity.role_arn(ServiceRole.GLUE_JOBS)
+        # The erasure job finds the customer's pseudonymized rows with the key.
+        erasure = self.identity.role_arn(ServiceRole.GLUE_ERASURE)
         self.secrets = Secrets(
             self,
             "secrets",
             SecretsProps(
                 name_prefix=prefix,
                 kms_key_arn=self.encryption.key_arn("secrets"),
-                secrets=tuple(SecretReaders(secret, (jobs,)) for secret in PLATFORM_SECRETS),
+                secrets=tuple(
+                    SecretReaders(secret, (jobs, erasure) if secret is PSEUDONYM_KEY else (jobs,))
+                    for secret in PLATFORM_SECRETS
+                ),
                 writer_role_arns=(self.identity.role_arn(Persona.DEVOPS_SRE),),
                 deletion_requested=True,
                 allow_data_destruction=env.allow_data_destruction,
@@ -421,6 +430,12 @@ class EnvironmentStack(TerraformStack):
                 self.secrets.secret_arn(secret.key),
                 self.encryption.key_arn("secrets"),
             )
+        self.identity.grant_secret_read(
+            ServiceRole.GLUE_ERASURE,
+            f"{PSEUDONYM_KEY.key}-secret",
+            self.secrets.secret_arn(PSEUDONYM_KEY.key),
+            self.encryption.key_arn("secrets"),
+        )
         self.identity.add_policy(
             Persona.DEVOPS_SRE,
             "secret-values",
@@ -460,6 +475,7 @@ class EnvironmentStack(TerraformStack):
             "serving_db_name": self.database.instance.db_name,
             "serving_db_user": SERVING_LOAD_ROLE,
             "serving_db_secret_id": self.database.master_user_secret_arn,
+            **({"replica_bucket": self.lake.replica_bucket.bucket_name} if self.lake.replica_bucket else {}),
         }
         self.processing = Processing(
             self,
@@ -470,7 +486,10 @@ class EnvironmentStack(TerraformStack):
                 artifacts_bucket_name=self.lake.artifacts_bucket_name,
                 artifacts_kms_key_arn=self.encryption.key_arn("lake"),
                 job_role_arn=self.identity.role_arn(ServiceRole.GLUE_JOBS),
-                job_roles={"bootstrap_serving": self.identity.role_arn(ServiceRole.GLUE_SERVING_BOOTSTRAP)},
+                job_roles={
+                    "bootstrap_serving": self.identity.role_arn(ServiceRole.GLUE_SERVING_BOOTSTRAP),
+                    ERASURE_JOB: self.identity.role_arn(ServiceRole.GLUE_ERASURE),
+                },
                 security_configuration_name=self.catalog.security_configuration_name,
                 logs_kms_key_arn=self.encryption.key_arn("logs"),
                 log_retention_days=env.log_retention_days,
@@ -494,19 +513,15 @@ class EnvironmentStack(TerraformStack):
                 metrics_namespace=self.identity.props.pipeline_metrics_namespace,
             ),
         )
-        region, account = env.region, env.account_id
-        self.identity.add_policy(
-            ServiceRole.GLUE_JOBS,
-            "serving-login",
-            [
-                Statement(
-                    sid="ConnectToServingDatabaseAsTheLoad",
-                    actions=("rds-db:connect",),
-                    resources=(
-                        f"arn:aws:rds-db:{region}:{account}:dbuser:{self.database.resource_id}/{SERVING_LOAD_ROLE}",
-                    ),
-                )
-            ],
+        self.identity.add_policy(ServiceRole.GLUE_JOBS, "serving-login", [self._serving_login(env)])
+
+    def _serving_login(self, env: EnvironmentConfig) -> Statement:
+        """Logging in to the serving database as the load's own role, with an IAM token."""
+        user = f"dbuser:{self.database.resource_id}/{SERVING_LOAD_ROLE}"
+        return Statement(
+            sid="ConnectToServingDatabaseAsTheLoad",
+            actions=("rds-db:connect",),
+            resources=(f"arn:aws:rds-db:{env.region}:{env.account_id}:{user}",),
         )
 
     def _compute_props(self, env: EnvironmentConfig, prefix: str, release: ServiceRelease) -> ComputeProps:
@@ -556,6 +571,53 @@ class EnvironmentStack(TerraformStack):
             db_pool_max_size=api.db_pool_max_size,
             db_pool_wait_seconds=api.db_pool_wait_seconds,
             db_statement_timeout_seconds=api.db_statement_timeout_seconds,
+        )
+
+    def _grant_erasure(self, env: EnvironmentConfig, prefix: str) -> None:
+        """The erasure job's access beyond the lake (the replica, its serving login), and the governance persona's
+        right to request an erasure and start the job (docs/runbooks/erasure.md)."""
+        erasure, region = ServiceRole.GLUE_ERASURE, env.region
+        self.identity.add_policy(erasure, "serving-login", [self._serving_login(env)])
+        if self.lake.replica_bucket is not None:
+            replica = self.lake.replica_bucket_arn
+            self.identity.add_policy(
+                erasure,
+                "replica-versions",
+                [
+                    Statement(sid="ListReplicaVersions", actions=("s3:ListBucketVersions",), resources=(replica,)),
+                    Statement(
+                        sid="DeleteReplicaVersions",
+                        actions=("s3:DeleteObjectVersion", "s3:GetObjectVersion"),
+                        resources=tuple(f"{replica}/{zone}/*" for zone in ("raw", "curated", "quarantine")),
+                    ),
+                    Statement(
+                        sid="DecryptReplicaThroughS3",
+                        actions=("kms:Decrypt",),
+                        resources=(self.lake.replica_kms_key_arn,),
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"s3.{env.data_lake.replica_region}.amazonaws.com"}
+                        },
+                    ),
+                ],
+            )
+        lake = self.lake.lake_bucket_arn
+        job = self.processing.jobs[ERASURE_JOB].arn
+        self.identity.add_policy(
+            Persona.GOVERNANCE_SECURITY,
+            "erasure",
+            [
+                Statement(sid="RequestErasures", actions=("s3:PutObject",), resources=(f"{lake}/{REQUESTS_PREFIX}*",)),
+                Statement(
+                    sid="ReadErasureRecords", actions=("s3:GetObject",), resources=(f"{lake}/reports/erasure/*",)
+                ),
+                Statement(
+                    sid="UseLakeKeyThroughS3",
+                    actions=("kms:Decrypt", "kms:GenerateDataKey"),
+                    resources=(self.encryption.key_arn("lake"),),
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                ),
+                Statement(sid="RunErasures", actions=("glue:GetJobRun", "glue:StartJobRun"), resources=(job,)),
+            ],
         )
 
     def _build_transfer(self, env: EnvironmentConfig, prefix: str) -> None:

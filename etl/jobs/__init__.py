@@ -17,7 +17,7 @@ from typing import NoReturn
 
 # Arguments given for each run (by the schedule, an operator or the delivery pipeline's smoke test); every
 # other argument names a resource.
-RUN_ARGUMENTS = frozenset({"run_date", "datasets", "lookback_days", "dry_run"})
+RUN_ARGUMENTS = frozenset({"run_date", "datasets", "lookback_days", "dry_run", "request_id"})
 
 
 class JobArgumentError(ValueError):

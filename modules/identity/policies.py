@@ -422,6 +422,8 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
             _job_metrics(),
             *_glue_job_network(arns),
         ]
+    if service is ServiceRole.GLUE_ERASURE:
+        return _erasure_statements(arns, props)
     if service is ServiceRole.PIPELINE_ORCHESTRATION:
         return [
             Statement(
@@ -461,4 +463,51 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
             props.region,
             ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
         ),
+    ]
+
+
+# What erasure rewrites (raw, curated, quarantine) and where it keeps its requests and audit records.
+ERASED_PREFIXES = ("raw/", "curated/", "quarantine/", "reports/erasure/")
+VERSION_ACTIONS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+)
+
+
+def _erasure_statements(arns: Arns, props: IdentityProps) -> list[Statement]:
+    """The erasure job (docs/adr/0069-erasure-of-one-customer.md): every version of the zones that hold rows,
+    nothing else of the lake; the replica and the serving login are granted by the stack, which knows them."""
+    lake = props.lake_bucket_arn
+    return [
+        Statement(
+            sid="ReadJobArtifacts", actions=("s3:GetObject",), resources=(f"{props.artifacts_bucket_arn}/glue/*",)
+        ),
+        Statement(
+            sid="ListLakeVersions",
+            actions=("s3:ListBucket", "s3:ListBucketVersions"),
+            resources=(lake,),
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in ERASED_PREFIXES]}},
+        ),
+        Statement(
+            sid="RewriteAndDeleteVersions",
+            actions=VERSION_ACTIONS,
+            resources=tuple(f"{lake}/{prefix}*" for prefix in ERASED_PREFIXES),
+        ),
+        _use_key_through(
+            "UseLakeKeyThroughS3",
+            props.lake_kms_key_arn,
+            "s3",
+            props.region,
+            ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+        ),
+        Statement(
+            sid="WriteJobLogs",
+            actions=("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+            resources=arns.log_groups(GLUE_LOGS),
+        ),
+        _job_metrics(),
+        *_glue_job_network(arns),
     ]

@@ -26,6 +26,8 @@ class ServiceRole(StrEnum):
     GLUE_JOBS = "glue-jobs"
     # The one job that logs in to the serving database as its owner (migrations; creates the load's login).
     GLUE_SERVING_BOOTSTRAP = "glue-serving-bootstrap"
+    # The erasure job: deletes object versions of the lake (and its replica), which no other job may.
+    GLUE_ERASURE = "glue-erasure"
     PIPELINE_ORCHESTRATION = "pipeline-orchestration"
     PIPELINE_SCHEDULER = "pipeline-scheduler"
     ANALYTICS_INSTANCES = "analytics-instances"
@@ -36,6 +38,7 @@ class ServiceRole(StrEnum):
 SERVICE_PRINCIPALS: Mapping[ServiceRole, str] = {
     ServiceRole.GLUE_JOBS: "glue.amazonaws.com",
     ServiceRole.GLUE_SERVING_BOOTSTRAP: "glue.amazonaws.com",
+    ServiceRole.GLUE_ERASURE: "glue.amazonaws.com",
     ServiceRole.PIPELINE_ORCHESTRATION: "states.amazonaws.com",
     ServiceRole.PIPELINE_SCHEDULER: "scheduler.amazonaws.com",
     ServiceRole.ANALYTICS_INSTANCES: "ec2.amazonaws.com",

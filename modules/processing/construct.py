@@ -126,13 +126,14 @@ class Processing(Construct):
         )
 
     def _arguments(self, script: JobScript) -> dict[str, str]:
-        missing = [a.name for a in script.wired_arguments if a.name not in self.props.wiring]
+        # An optional argument the environment has nothing for (prod's replica bucket elsewhere) is left out.
+        missing = [a.name for a in script.wired_arguments if a.required and a.name not in self.props.wiring]
         if missing:
             raise JobWiringError(
                 f"entry script {script.path.name} declares {', '.join('--' + n for n in missing)}, which the stack "
                 "does not wire; add them to the processing wiring in modules/platform_stack.py"
             )
-        return {f"--{a.name}": self.props.wiring[a.name] for a in script.wired_arguments}
+        return {f"--{a.name}": self.props.wiring[a.name] for a in script.wired_arguments if a.name in self.props.wiring}
 
     def _job(self, script: JobScript, modules: str, after: list, concurrency: int) -> GlueJob:
         props = self.props

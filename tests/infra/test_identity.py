@@ -181,8 +181,12 @@ def test_no_persona_reaches_lake_data_through_iam_lake_formation_vends_that_acce
         k for k, b in stack.resources("aws_s3_bucket").items() if b["bucket"].startswith("northwind-data-lake-")
     )
     objects = f"${{aws_s3_bucket.{lake}.arn}}/"
-    # Query results are the one exception: Lake Formation cannot govern them, so IAM scopes each workgroup's.
-    results = {Persona.ANALYTICS_ENGINEER: [f"{objects}{QUERY_RESULTS_PREFIX}analytics/*"]}
+    # Query results and erasure requests are the exceptions: no catalog table describes them, so Lake Formation
+    # cannot govern them, and IAM scopes each to its prefix.
+    results = {
+        Persona.ANALYTICS_ENGINEER: [f"{objects}{QUERY_RESULTS_PREFIX}analytics/*"],
+        Persona.GOVERNANCE_SECURITY: [f"{objects}reports/erasure/requests/*", f"{objects}reports/erasure/*"],
+    }
     for persona in Persona:
         statements = _role_policy(stack, persona.value).values()
         reached = [r for s in statements for r in s["Resource"] if r.startswith(objects)]

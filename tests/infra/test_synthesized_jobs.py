@@ -28,9 +28,12 @@ import pytest
 from moto import mock_aws
 
 from etl import lake
+from etl.erase import objects as erase_objects
+from etl.erase.objects import StoreObjects
 from etl.ingest.clickstream import ingest_clickstream
 from etl.ingest.market import ingest_market_drop
 from etl.ingest.orders import OrdersMode, ingest_orders_export
+from etl.jobs.erase_customer import request_key
 from etl.jobs.ingest_vehicle_valuations import PLATES_KEY
 from etl.lake import LocalLakeStore
 from etl.localdev.catalog_api import LocalCatalogApi
@@ -133,6 +136,16 @@ def _lake_stand_in(expected_bucket: str, expected_key: str, root: Path):
     return stand_in
 
 
+def _objects_stand_in(expected_bucket: str, expected_key: str, root: Path):
+    """Behind every version of the lake bucket the erasure job names: the same local folder."""
+
+    def stand_in(bucket: str, kms_key_id: str, client: object, writes: bool = True) -> StoreObjects:
+        assert (bucket, kms_key_id) == (expected_bucket, expected_key), "the job was wired to another bucket or key"
+        return StoreObjects(LocalLakeStore(root), writes=writes)
+
+    return stand_in
+
+
 def _land_sources(root: Path, tmp_path: Path) -> None:
     """What the partners deliver (orders export, clickstream, market drop), landed by the landing code."""
     config = PipelineConfig(
@@ -178,6 +191,9 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
         full = f"{stack.name}/{name}"
         values[("secret", full)] = secrets.create_secret(Name=full, SecretString=value)["ARN"]
     monkeypatch.setattr(lake, "S3LakeStore", _lake_stand_in(values[("aws_s3_bucket", "bucket")], kms_key, lake_root))
+    monkeypatch.setattr(
+        erase_objects, "S3Objects", _objects_stand_in(values[("aws_s3_bucket", "bucket")], kms_key, lake_root)
+    )
     # State machine steps name their job by reference, the bootstrap job is started by its name.
     jobs = {f"${{aws_glue_job.{address}.name}}": job for address, job in stack.resources("aws_glue_job").items()}
     bootstrap = next(job for job in jobs.values() if job["name"] == f"{stack.name}-bootstrap-serving")
@@ -192,11 +208,20 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
         for job_reference, arguments in _steps(stack):
             _run(resources, jobs[job_reference], arguments, monkeypatch)
             ran.add(jobs[job_reference]["name"])
+        # The erasure job is started by hand, by name, for a request written to the lake first.
+        erasure = next(job for job in jobs.values() if job["name"] == f"{stack.name}-erase-customer")
+        request = {"customer_id": "ALFKI", "requested_by": "privacy ticket REQ-TEST-1"}
+        LocalLakeStore(lake_root).put_bytes(request_key("REQ-TEST-1"), json.dumps(request).encode())
+        _run(resources, erasure, {"--request_id": "REQ-TEST-1"}, monkeypatch)
+        ran.add(erasure["name"])
 
     assert ran == {job["name"] for job in jobs.values()}
     store = LocalLakeStore(lake_root)
     for dataset in ("orders", "order_lines", "customers", "products", "clickstream_events", "market_indicators"):
         assert store.exists(f"reports/freshness/{dataset}.json"), f"{dataset} was not curated"
+    (audit,) = store.list_keys("reports/erasure/date=")
+    assert json.loads(store.get_bytes(audit))["status"] == "completed"
+    assert not store.exists(request_key("REQ-TEST-1"))
     # Valuations land under the day they were requested (today), for the next curation within its lookback.
     assert len([k for k in store.list_keys("raw/vehicle_valuations/date=") if k.endswith(".json")]) == 2
     with psycopg.connect(postgres_database.conninfo()) as connection:
