@@ -30,7 +30,7 @@ from etl.ingest.arrivals import INCOMING_PREFIX, REJECTED_PREFIX
 from modules.arrivals.props import HANDLER, METRICS_NAMESPACE, RUNTIME, ArrivalsProps
 from modules.naming import resource_name
 from modules.observability.log_groups import encrypted_log_group
-from modules.policy import Statement, policy_json
+from modules.policy import Statement, assume_role_policy, policy_json
 
 # Failed landings wait here for a person; SQS keeps a message at most 14 days.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
@@ -166,21 +166,8 @@ class ArrivalLanding(Construct):
             "role",
             name=resource_name(props.name_prefix, "land-arrivals", max_length=64),
             description="Northwind landing function: arrivals and staged clickstream into the raw zone",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": props.account_id},
-                                "ArnLike": {"aws:SourceArn": props.function_arn},
-                            },
-                        }
-                    ],
-                }
+            assume_role_policy=assume_role_policy(
+                "lambda.amazonaws.com", source_account=props.account_id, source_arn=props.function_arn
             ),
             max_session_duration=3600,
         )

@@ -103,6 +103,7 @@ def service_source_arn(service: ServiceRole, props: IdentityProps) -> str | None
     return {
         ServiceRole.GLUE_JOBS: f"arn:aws:glue:{regional}:*",
         ServiceRole.GLUE_SERVING_BOOTSTRAP: f"arn:aws:glue:{regional}:*",
+        ServiceRole.GLUE_ERASURE: f"arn:aws:glue:{regional}:*",
         ServiceRole.PIPELINE_ORCHESTRATION: f"arn:aws:states:{regional}:stateMachine:{props.name_prefix}-*",
         # Schedules without a group of their own belong to the account's default schedule group.
         ServiceRole.PIPELINE_SCHEDULER: f"arn:aws:scheduler:{regional}:schedule-group/default",

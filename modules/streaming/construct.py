@@ -23,7 +23,7 @@ from constructs import Construct
 
 from modules.naming import resource_name
 from modules.observability.log_groups import encrypted_log_group
-from modules.policy import Statement, policy_json
+from modules.policy import Statement, assume_role_policy, policy_json
 from modules.streaming.props import ERROR_PREFIX, RAW_PREFIX, STAGING_PREFIX, ClickstreamProps
 
 DELIVERY_LOG_STREAM = "S3Delivery"
@@ -90,21 +90,8 @@ class ClickstreamStream(Construct):
             "delivery-role",
             name=resource_name(props.name_prefix, "clickstream-delivery", max_length=64),
             description="Northwind clickstream Firehose: stages events in the lake's raw zone",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "firehose.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": props.account_id},
-                                "ArnLike": {"aws:SourceArn": props.stream_arn},
-                            },
-                        }
-                    ],
-                }
+            assume_role_policy=assume_role_policy(
+                "firehose.amazonaws.com", source_account=props.account_id, source_arn=props.stream_arn
             ),
             max_session_duration=3600,
         )

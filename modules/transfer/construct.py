@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -19,7 +17,7 @@ from constructs import Construct
 from modules.lake import LifecycleRule, SecureBucket, SecureBucketProps
 from modules.naming import resource_name
 from modules.observability.log_groups import encrypted_log_group
-from modules.policy import Statement, policy_json
+from modules.policy import Statement, assume_role_policy, policy_json
 from modules.transfer.props import SFTP_PORT, PartnerAccess, TransferProps
 
 # Uploads are written under incoming/, rejected files kept under rejected/ (etl.ingest.arrivals).
@@ -48,6 +46,7 @@ class SecureTransfer(Construct):
             "bucket",
             SecureBucketProps(
                 bucket_name=props.bucket_name,
+                account_id=props.account_id,
                 classification=props.bucket_classification,
                 kms_key_arn=props.kms_key_arn,
                 noncurrent_version_expiry_days=props.noncurrent_version_expiry_days,
@@ -153,21 +152,8 @@ class SecureTransfer(Construct):
             "partner-role",
             name=resource_name(props.name_prefix, "transfer-partners", max_length=64),
             description="Northwind SFTP partner sessions: their incoming folders of the transfer bucket",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "transfer.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": props.account_id},
-                                "ArnLike": {"aws:SourceArn": users_of_this_server},
-                            },
-                        }
-                    ],
-                }
+            assume_role_policy=assume_role_policy(
+                "transfer.amazonaws.com", source_account=props.account_id, source_arn=users_of_this_server
             ),
             max_session_duration=3600,
         )

@@ -18,6 +18,8 @@ KEY_USE = {
     "secrets": {("UseThroughServicesInThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService"))},
     "ebs": {("UseThroughServicesInThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService"))},
     "backup": {("UseThroughServicesInThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService"))},
+    # The landing function's environment (through Lambda) and its dead-letter queue (through SQS).
+    "landing": {("UseThroughServicesInThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService"))},
     "logs": {
         (
             "UseByCloudWatchLogsForThisAccountsLogGroups",

@@ -67,7 +67,9 @@ def test_jobs_run_under_the_catalogs_security_configuration_and_the_glue_roles(s
     for name, job in _jobs(stack).items():
         assert job["security_configuration"] == f"${{aws_glue_security_configuration.{configuration}.name}}"
         role = roles[_address(job["role_arn"])]["name"]
-        expected = "glue-serving-bootstrap" if name == "bootstrap_serving" else "glue-jobs"
+        expected = {"bootstrap_serving": "glue-serving-bootstrap", "erase_customer": "glue-erasure"}.get(
+            name, "glue-jobs"
+        )
         assert role == f"{stack.name}-{expected}"
 
 

@@ -42,13 +42,17 @@ def test_no_secret_value_is_ever_in_terraform_state(stack):
 
 def test_only_the_readers_read_a_secret_and_everyone_else_is_denied_its_value(stack):
     jobs = _role_arn(stack, "glue-jobs")
+    # The erasure job also finds a customer's pseudonymized rows with the pseudonymization key.
+    readers = {"pseudonym-key": [jobs, _role_arn(stack, "glue-erasure")]}
+    secrets = stack.resources("aws_secretsmanager_secret")
     for policy in stack.resources("aws_secretsmanager_secret_policy").values():
         assert policy["block_public_policy"] is True
+        name = secrets[policy["secret_arn"].split(".")[1]]["name"].split("/")[-1]
         statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
-        assert statements["ReadersReadTheValue"]["Principal"] == {"AWS": [jobs]}
+        assert statements["ReadersReadTheValue"]["Principal"] == {"AWS": readers.get(name, [jobs])}
         deny = statements["NobodyElseReadsTheValue"]
         assert deny["Effect"] == "Deny" and deny["Action"] == ["secretsmanager:GetSecretValue"]
-        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [jobs]}}
+        assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": readers.get(name, [jobs])}}
         assert statements["WritersSetTheValue"]["Action"] == [
             "secretsmanager:DescribeSecret",
             "secretsmanager:PutSecretValue",

@@ -21,12 +21,15 @@ SOURCE_ARN_SERVICE = {
     "cloudtrail.amazonaws.com": "cloudtrail",
     "codebuild.amazonaws.com": "codebuild",
     "codepipeline.amazonaws.com": "codepipeline",
+    "firehose.amazonaws.com": "firehose",
     "glue.amazonaws.com": "glue",
     "lakeformation.amazonaws.com": "lakeformation",
+    "lambda.amazonaws.com": "lambda",
     "monitoring.rds.amazonaws.com": "rds",
     "s3.amazonaws.com": "s3",
     "scheduler.amazonaws.com": "scheduler",
     "states.amazonaws.com": "states",
+    "transfer.amazonaws.com": "transfer",
     "vpc-flow-logs.amazonaws.com": "ec2",
 }
 
