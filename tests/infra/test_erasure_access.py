@@ -51,13 +51,13 @@ def test_the_job_takes_only_the_request_id_per_run_never_the_customers_key(stack
     assert not [name for name in arguments if "customer" in name]
 
 
-def test_only_prod_erases_in_a_replica_and_may_delete_its_versions(synthesized):
-    for name, stack in synthesized.items():
+def test_only_prod_erases_in_a_replica_and_may_delete_its_versions(environment_stacks):
+    for name, stack in environment_stacks.items():
         arguments = _erasure_job(stack)["default_arguments"]
         assert ("--replica_bucket" in arguments) == (name == "prod")
     replica_deleters = {
         role: {r for r in resources if "replica" in r}
-        for role, resources in _allowed(synthesized["prod"], "s3:DeleteObjectVersion").items()
+        for role, resources in _allowed(environment_stacks["prod"], "s3:DeleteObjectVersion").items()
     }
     assert replica_deleters["northwind-prod-glue-erasure"]
 
