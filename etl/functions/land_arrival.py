@@ -1,7 +1,9 @@
-"""Lambda entry point: land one SFTP arrival when S3 reports it through EventBridge (``Object Created``).
+"""Lambda entry point: land one pushed delivery when S3 reports it through EventBridge (``Object Created``): an
+SFTP arrival in the transfer bucket, or a clickstream object the delivery stream staged in the lake.
 
 Environment: ``TRANSFER_BUCKET`` (where partners upload), ``LAKE_BUCKET``, ``LAKE_KMS_KEY_ID`` (both buckets
-encrypt with the lake key) and ``METRICS_NAMESPACE``. The function runs one invocation at a time (reserved
+encrypt with the lake key), ``STAGING_PREFIX`` (where the stream stages objects in the lake) and
+``METRICS_NAMESPACE``. The function runs one invocation at a time (reserved
 concurrency 1), because a dataset's manifest is read, extended and written back. Every result is one JSON log
 line; counts by outcome and partner go to CloudWatch as embedded metrics, so the rejected-arrivals alarm needs
 no ``PutMetricData`` call. Only this module knows about Lambda.
@@ -17,14 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import unquote_plus
 
-from etl.ingest.arrivals import ArrivalResult, land_arrival
+from etl.ingest.arrivals import ArrivalResult, land_arrival, land_staged
 from etl.lake import LakeStore, S3LakeStore
 
-SETTINGS = ("TRANSFER_BUCKET", "LAKE_BUCKET", "LAKE_KMS_KEY_ID", "METRICS_NAMESPACE")
+SETTINGS = ("TRANSFER_BUCKET", "LAKE_BUCKET", "LAKE_KMS_KEY_ID", "STAGING_PREFIX", "METRICS_NAMESPACE")
 
 
 class ArrivalEventError(ValueError):
-    """The event is not an S3 Object Created event of the transfer bucket; the message says what is wrong."""
+    """The event is not an S3 Object Created event of the transfer or lake bucket; the message says what is
+    wrong."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class FunctionSettings:
     transfer_bucket: str
     lake_bucket: str
     lake_kms_key_id: str
+    staging_prefix: str
     metrics_namespace: str
 
     @classmethod
@@ -44,16 +48,18 @@ class FunctionSettings:
         return cls(*(environ[name] for name in SETTINGS))
 
 
-def arrival_of(event: Mapping[str, object], transfer_bucket: str) -> tuple[str, date]:
-    """(object key, arrival day in UTC) of an EventBridge ``Object Created`` event in ``transfer_bucket``."""
+def arrival_of(event: Mapping[str, object], *buckets: str) -> tuple[str, str, date]:
+    """(bucket, object key, arrival day in UTC) of an EventBridge ``Object Created`` event in one of
+    ``buckets``."""
     try:
         detail = event["detail"]
         bucket, key, when = detail["bucket"]["name"], detail["object"]["key"], event["time"]
     except (KeyError, TypeError):
         raise ArrivalEventError("not an S3 Object Created event: detail.bucket.name/object.key/time missing") from None
-    if bucket != transfer_bucket:
-        raise ArrivalEventError(f"event for bucket {bucket!r}; this function lands arrivals of {transfer_bucket!r}")
-    return key, datetime.fromisoformat(str(when).replace("Z", "+00:00")).date()
+    if bucket not in buckets:
+        known = " or ".join(repr(name) for name in buckets)
+        raise ArrivalEventError(f"event for bucket {bucket!r}; this function lands objects of {known}")
+    return bucket, key, datetime.fromisoformat(str(when).replace("Z", "+00:00")).date()
 
 
 def object_key(store: LakeStore, reported: str) -> str:
@@ -85,9 +91,13 @@ def embedded_metrics(result: ArrivalResult, namespace: str) -> dict[str, object]
 def main(
     event: Mapping[str, object], settings: FunctionSettings, incoming: LakeStore, lake: LakeStore
 ) -> ArrivalResult:
-    """Land the event's arrival and emit its result with its metrics."""
-    reported, day = arrival_of(event, settings.transfer_bucket)
-    result = land_arrival(incoming, lake, object_key(incoming, reported), day)
+    """Land the event's object (an SFTP arrival or a staged clickstream object) and emit its result with its
+    metrics."""
+    bucket, reported, day = arrival_of(event, settings.transfer_bucket, settings.lake_bucket)
+    if bucket == settings.transfer_bucket:
+        result = land_arrival(incoming, lake, object_key(incoming, reported), day)
+    else:
+        result = land_staged(lake, object_key(lake, reported), day, settings.staging_prefix)
     print(json.dumps(embedded_metrics(result, settings.metrics_namespace), sort_keys=True))
     return result
 

@@ -1,31 +1,43 @@
-"""Partner files arriving over SFTP: each is routed by partner and file name to its dataset and landed, or
-rejected with the reason and kept.
+"""Pushed deliveries: partner files arriving over SFTP and clickstream objects the delivery stream staged.
+
+An SFTP arrival is routed by partner and file name to its dataset and landed, or rejected with the reason and
+kept.
 
 Partners upload into their own folder of the transfer bucket, ``incoming/<partner>/<file>``; nothing else of the
 bucket is visible to them. An arrival is landed by ``etl.ingest.landing.land_file`` (idempotent by the content
 manifest, corrections become new versions) into ``raw/<dataset>/date=<arrival day>/<file>`` and then removed
 from ``incoming/``. A file that cannot be landed moves to ``rejected/<partner>/date=<day>/<file>`` with a
 ``<file>.reason.json`` beside it, so it is reported and never lost.
+
+A staged clickstream object, ``raw/clickstream_events/_staging/date=<day>/hour=<HH>/<object>.jsonl.gz`` (the
+hour it arrived, UTC), lands into ``raw/clickstream_events/date=<day>/hour=<HH>/<object>.jsonl.gz`` with its
+manifest entry, the same layout local runs land hourly files in, and the staged copy is removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from etl.contracts import load_contract
+from etl.ingest.clickstream import DATASET as CLICKSTREAM
+from etl.ingest.clickstream import STAGING_PREFIX
 from etl.ingest.landing import land_file
 from etl.ingest.orders import CUSTOMERS_FILE, ORDER_LINES_FILE, ORDERS_FILE
-from etl.ingest.rows import count_csv_rows
+from etl.ingest.rows import count_csv_rows, count_gzip_json_lines
 from etl.lake import LakeStore
 
 INCOMING_PREFIX = "incoming/"
 REJECTED_PREFIX = "rejected/"
 # Names SFTP clients give a file while they upload it, before renaming it to its real name.
 TEMPORARY_SUFFIXES = (".filepart", ".part", ".partial", ".tmp")
+# What the delivery stream writes under the staging prefix: its arrival hour, then one GZIP JSON-lines object.
+STAGED_OBJECT = re.compile(r"^(date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/)([^/]+\.jsonl\.gz)$")
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,7 @@ def land_arrival(
     if reason:
         kept = _reject(incoming, key, partner, name, day, data, reason)
         return ArrivalResult(key, ArrivalOutcome.REJECTED, partner=partner, reason=reason, rejected_key=kept)
-    landed = land_file(lake, dataset, day, name, data, count_csv_rows(data))
+    landed = land_file(lake, dataset, day, name, data, count_csv_rows(data, load_contract(dataset).source_encoding))
     incoming.delete(key)
     return ArrivalResult(
         key,
@@ -162,3 +174,42 @@ def _reject(incoming: LakeStore, key: str, partner: str, name: str, day: date, d
     incoming.put_bytes(f"{kept}.reason.json", json.dumps(record, indent=2).encode("utf-8"))
     incoming.delete(key)
     return kept
+
+
+def staged_partition(relative: str) -> tuple[str, str] | None:
+    """(``date=…/hour=…/``, object name) of a key below the staging prefix, or None when it is not a staged
+    hourly object of a real hour."""
+    match = STAGED_OBJECT.match(relative)
+    if not match:
+        return None
+    try:
+        datetime.strptime(f"{match.group(2)} {match.group(3)}", "%Y-%m-%d %H")
+    except ValueError:
+        return None
+    return match.group(1), match.group(4)
+
+
+def land_staged(lake: LakeStore, key: str, day: date, staging_prefix: str = STAGING_PREFIX) -> ArrivalResult:
+    """Land the clickstream object the delivery stream staged at ``key`` of ``lake`` for ``day`` into its hour's
+    raw partition, then remove the staged copy. A damaged object still lands: landing records the damage in the
+    manifest and curation quarantines its rows with that reason."""
+    parsed = staged_partition(key.removeprefix(staging_prefix)) if key.startswith(staging_prefix) else None
+    if parsed is None:
+        return ArrivalResult(
+            key, ArrivalOutcome.IGNORED, reason=f"not a staged object {staging_prefix}date=…/hour=…/<name>.jsonl.gz"
+        )
+    if not lake.exists(key):
+        return ArrivalResult(key, ArrivalOutcome.GONE, dataset=CLICKSTREAM)
+    partition, name = parsed
+    data = lake.get_bytes(key)
+    count = count_gzip_json_lines(data, load_contract(CLICKSTREAM).source_encoding)
+    landed = land_file(lake, CLICKSTREAM, day, name, data, count, partition=partition)
+    lake.delete(key)
+    return ArrivalResult(
+        key,
+        ArrivalOutcome(landed.action.value),
+        dataset=CLICKSTREAM,
+        lake_key=landed.key,
+        rows=landed.rows,
+        reason=count.problem.detail if count.problem else None,
+    )

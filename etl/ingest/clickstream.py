@@ -18,6 +18,9 @@ from etl.ingest.rows import count_gzip_json_lines
 from etl.lake import LakeStore
 
 DATASET = "clickstream_events"
+# Where the delivery stream stages its objects by arrival hour, inside the dataset's raw prefix but outside its
+# partitions, until they are landed (etl.ingest.arrivals.land_staged).
+STAGING_PREFIX = f"raw/{DATASET}/_staging/"
 HOURLY_FILE = re.compile(r"^events-(\d{10})\.jsonl\.gz$")
 
 

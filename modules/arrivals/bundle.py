@@ -25,7 +25,15 @@ PYTHON_VERSION = "3.11"
 # What Lambda's Python runtime provides (the AWS SDK and what it needs).
 LAMBDA_PROVIDED = frozenset({"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"})
 # What the handler imports beyond the standard library and LAMBDA_PROVIDED, with everything those require.
-FUNCTION_DISTRIBUTIONS = ("annotated-types", "pydantic", "pydantic-core", "typing-extensions", "typing-inspection")
+FUNCTION_DISTRIBUTIONS = (
+    "annotated-types",
+    "open-data-contract-standard",
+    "pydantic",
+    "pydantic-core",
+    "pyyaml",
+    "typing-extensions",
+    "typing-inspection",
+)
 # Fixed timestamps and modes: the same inputs give the same zip, byte for byte.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from etl.ingest.clickstream import DATASET, STAGING_PREFIX
+
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]+$")
-DATASET = "clickstream_events"
 # Firehose stages each object by arrival hour (UTC) inside the dataset's raw prefix, outside its partitions; the
 # landing function then lands it into raw/clickstream_events/date=YYYY-MM-DD/hour=HH/ with its manifest entry,
-# like every other delivery, and removes the staged copy.
-STAGING_PREFIX = f"raw/{DATASET}/_staging/"
+# like every other delivery, and removes the staged copy (etl.ingest.arrivals.land_staged).
 RAW_PREFIX = f"{STAGING_PREFIX}date=!{{timestamp:yyyy-MM-dd}}/hour=!{{timestamp:HH}}/"
 # Records Firehose could not deliver, by Firehose's reason (its error-output-type), under the dataset's
 # quarantine, so the dataset's quarantine retention applies to them too.

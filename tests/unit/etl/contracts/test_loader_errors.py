@@ -171,6 +171,8 @@ def test_a_contract_that_declares_no_source_encoding_is_read_as_utf_8(tmp_path):
         document["customProperties"] = [p for p in document["customProperties"] if p["property"] != "sourceEncoding"]
 
     assert load_contract_file(_write_variant(tmp_path, drop_encoding)).source_encoding.value == "utf-8"
+
+
 def _retention_entries(document: dict) -> list[dict]:
     return [sla for sla in document["slaProperties"] if sla["property"] == "retention"]
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from etl.erase.__main__ import app
 from etl.ingest.landing import land_file
+from etl.ingest.rows import FileCount
 from etl.lake import LocalLakeStore
 
 CUSTOMERS = b"customerID,companyName\nALFKI,Alfreds Futterkiste\nANATR,Ana Trujillo\n"
@@ -17,7 +18,7 @@ CUSTOMERS = b"customerID,companyName\nALFKI,Alfreds Futterkiste\nANATR,Ana Truji
 def test_the_command_erases_the_customer_and_prints_what_it_removed(tmp_path, monkeypatch):
     monkeypatch.setenv("NORTHWIND_PSEUDONYM_KEY", "unit-test-key")
     store = LocalLakeStore(tmp_path)
-    land_file(store, "customers", date(2026, 11, 29), "customers.csv", CUSTOMERS, 2)
+    land_file(store, "customers", date(2026, 11, 29), "customers.csv", CUSTOMERS, FileCount(2))
 
     result = CliRunner().invoke(
         app,

@@ -22,6 +22,7 @@ from etl.erase.erasure import Subject, erase_from_lake, plan_erasure
 from etl.erase.objects import S3Objects
 from etl.ingest.landing import land_file
 from etl.ingest.manifest import Versioning, read_manifest
+from etl.ingest.rows import FileCount
 from etl.lake import S3LakeStore
 
 KEY = b"northwind-test-pseudonym-key"
@@ -55,12 +56,20 @@ def _bucket(client, name: str) -> None:
 
 def _fill(store: S3LakeStore) -> None:
     store.put_bytes("raw/customers/date=2026-11-28/customers.csv", CUSTOMERS_V0)
-    land_file(store, "customers", DAY, "customers.csv", CUSTOMERS, 2)
-    land_file(store, "orders", DAY, "orders.csv", ORDERS_V1, 2)
-    land_file(store, "orders", DAY, "orders.csv", ORDERS_V2, 3)
-    land_file(store, "order_lines", DAY, "order-details.csv", LINES, 3)
+    land_file(store, "customers", DAY, "customers.csv", CUSTOMERS, FileCount(2))
+    land_file(store, "orders", DAY, "orders.csv", ORDERS_V1, FileCount(2))
+    land_file(store, "orders", DAY, "orders.csv", ORDERS_V2, FileCount(3))
+    land_file(store, "order_lines", DAY, "order-details.csv", LINES, FileCount(3))
     events = gzip.compress("".join(json.dumps(e) + "\n" for e in EVENTS).encode())
-    land_file(store, "clickstream_events", DAY, "events-2026112907.jsonl.gz", events, 3)
+    land_file(
+        store,
+        "clickstream_events",
+        DAY,
+        "events-2026112907.jsonl.gz",
+        events,
+        FileCount(3),
+        partition="date=2026-11-29/hour=07/",
+    )
     store.put_bytes(
         "curated/orders/order_month=2026-11-01/part-0.parquet",
         _parquet({"order_id": [10643, 10308, 10692], "customer_id": [SUBJECT.pseudonym, OTHER, SUBJECT.pseudonym]}),
@@ -148,7 +157,9 @@ def test_every_other_row_remains_current_and_versions_without_the_customer_are_k
     assert store.get_bytes("raw/order_lines/date=2026-11-29/order-details.csv").splitlines()[1:] == [
         b"10308,69,28.80,1,0"
     ]
-    events = gzip.decompress(store.get_bytes("raw/clickstream_events/date=2026-11-29/events-2026112907.jsonl.gz"))
+    events = gzip.decompress(
+        store.get_bytes("raw/clickstream_events/date=2026-11-29/hour=07/events-2026112907.jsonl.gz")
+    )
     assert [json.loads(line)["event_id"] for line in events.splitlines()] == ["e3"]
     curated = pq.read_table(io.BytesIO(store.get_bytes("curated/orders/order_month=2026-11-01/part-0.parquet")))
     assert curated.to_pylist() == [{"order_id": 10308, "customer_id": OTHER}]
@@ -170,7 +181,7 @@ def test_the_manifest_records_each_rewrite_so_the_landed_rows_still_balance(lake
     latest = read_manifest(store, "orders")[-1]
     assert (latest.versioning, latest.rows) == (Versioning.ERASURE, 1)
     # The delivery as it was sent stays known, so the same file delivered again is not landed again.
-    assert land_file(store, "orders", DAY, "orders.csv", ORDERS_V2, 3).action.value == "skipped"
+    assert land_file(store, "orders", DAY, "orders.csv", ORDERS_V2, FileCount(3)).action.value == "skipped"
 
 
 def test_a_replica_is_never_written_only_its_versions_holding_the_customer_deleted(lake):

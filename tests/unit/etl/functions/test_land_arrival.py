@@ -1,10 +1,12 @@
-"""The arrival Lambda: an EventBridge Object Created event of the transfer bucket lands the file in the lake.
+"""The landing Lambda: an EventBridge Object Created event of the transfer bucket (an SFTP upload) or of the lake's
+clickstream staging prefix (a Firehose object) lands the object in the lake's raw zone.
 
 moto's in-memory S3 stands in for the transfer and lake buckets (AWS itself cannot run here).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import boto3
@@ -20,12 +22,14 @@ from etl.functions.land_arrival import (
     object_key,
 )
 from etl.ingest.arrivals import ArrivalOutcome, ArrivalResult
-from etl.lake import LocalLakeStore
+from etl.ingest.manifest import read_manifest
+from etl.lake import LocalLakeStore, S3LakeStore
 
 ENVIRONMENT = {
     "TRANSFER_BUCKET": "northwind-unit-transfer",
     "LAKE_BUCKET": "northwind-data-lake-unit",
     "LAKE_KMS_KEY_ID": "alias/northwind-unit-lake",
+    "STAGING_PREFIX": "raw/clickstream_events/_staging/",
     "METRICS_NAMESPACE": "Northwind/Ingestion",
 }
 
@@ -78,19 +82,38 @@ def test_a_rejected_upload_is_kept_under_rejected_with_its_reason(aws, capsys):
     assert json.loads(capsys.readouterr().out)["Outcome"] == "rejected"
 
 
+def test_a_staged_clickstream_object_lands_in_its_hour_partition_and_leaves_the_staging_prefix(aws, capsys):
+    name = "northwind-unit-clickstream-1-2026-11-30-07-14-02-0f1e.jsonl.gz"
+    staged = f"raw/clickstream_events/_staging/date=2026-11-30/hour=07/{name}"
+    events = gzip.compress(b'{"event_id": "e-1"}\n{"event_id": "e-2"}\n')
+    aws.put_object(Bucket=ENVIRONMENT["LAKE_BUCKET"], Key=staged, Body=events)
+
+    result = handler(_event(staged, bucket=ENVIRONMENT["LAKE_BUCKET"], time="2026-11-30T07:29:40Z"), context=None)
+
+    assert (result["outcome"], result["dataset"], result["rows"]) == ("landed", "clickstream_events", 2)
+    landed = f"raw/clickstream_events/date=2026-11-30/hour=07/{name}"
+    assert result["lake_key"] == landed
+    assert aws.get_object(Bucket=ENVIRONMENT["LAKE_BUCKET"], Key=landed)["Body"].read() == events
+    assert aws.list_objects_v2(Bucket=ENVIRONMENT["LAKE_BUCKET"], Prefix=ENVIRONMENT["STAGING_PREFIX"])["KeyCount"] == 0
+    lake = S3LakeStore(ENVIRONMENT["LAKE_BUCKET"], ENVIRONMENT["LAKE_KMS_KEY_ID"], aws)
+    [entry] = read_manifest(lake, "clickstream_events")
+    assert (entry.key, entry.rows, entry.landed_on.isoformat()) == (landed, 2, "2026-11-30")
+    assert json.loads(capsys.readouterr().out)["Outcome"] == "landed"
+
+
 def test_an_event_of_another_bucket_or_without_an_object_is_refused_in_one_line():
-    with pytest.raises(ArrivalEventError, match="this function lands arrivals of 'transfer'"):
-        arrival_of(_event("incoming/order-system/orders.csv", bucket="other"), "transfer")
+    with pytest.raises(ArrivalEventError, match="this function lands objects of 'transfer' or 'lake'"):
+        arrival_of(_event("incoming/order-system/orders.csv", bucket="other"), "transfer", "lake")
     with pytest.raises(ArrivalEventError, match="not an S3 Object Created event"):
         arrival_of({"detail": {}}, "transfer")
 
 
 def test_the_arrival_day_is_the_events_utc_date():
-    assert arrival_of(_event("k", bucket="t", time="2026-11-30T23:59:59Z"), "t")[1].isoformat() == "2026-11-30"
+    assert arrival_of(_event("k", bucket="t", time="2026-11-30T23:59:59Z"), "t")[2].isoformat() == "2026-11-30"
 
 
 def test_missing_settings_are_named():
-    with pytest.raises(ArrivalEventError, match="LAKE_KMS_KEY_ID, METRICS_NAMESPACE"):
+    with pytest.raises(ArrivalEventError, match="LAKE_KMS_KEY_ID, STAGING_PREFIX, METRICS_NAMESPACE"):
         FunctionSettings.from_environment({"TRANSFER_BUCKET": "t", "LAKE_BUCKET": "l"})
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import date
 
 import pytest
 
-from etl.ingest.arrivals import ArrivalOutcome, land_arrival, rejected_key
+from etl.ingest.arrivals import ArrivalOutcome, land_arrival, land_staged, rejected_key, staged_partition
 from etl.ingest.manifest import read_manifest
 from etl.lake import LocalLakeStore
 
@@ -133,3 +134,55 @@ def test_uploads_in_progress_folders_and_objects_outside_incoming_are_left_alone
     result = land_arrival(incoming, lake, key, DAY)
     assert result.outcome is ArrivalOutcome.IGNORED
     assert incoming.exists(key)
+
+
+STAGED_NAME = "northwind-dev-clickstream-1-2026-11-30-23-59-01-9a.jsonl.gz"
+STAGED = f"raw/clickstream_events/_staging/date=2026-11-30/hour=23/{STAGED_NAME}"
+EVENTS = gzip.compress(b'{"event_id": "e-1"}\n\n{"event_id": "e-2"}\n{"event_id": "e-3"}\n')
+
+
+def test_a_staged_object_lands_in_the_hour_it_arrived_with_its_rows_counted_and_the_staged_copy_goes(tmp_path):
+    lake = LocalLakeStore(tmp_path)
+    lake.put_bytes(STAGED, EVENTS)
+
+    # The event reports the object on the next day; the partition is still the hour it was staged under.
+    result = land_staged(lake, STAGED, date(2026, 12, 1))
+
+    assert result.outcome is ArrivalOutcome.LANDED
+    assert result.lake_key == f"raw/clickstream_events/date=2026-11-30/hour=23/{STAGED_NAME}"
+    assert (result.rows, lake.get_bytes(result.lake_key)) == (3, EVENTS)
+    assert not lake.exists(STAGED)
+    [entry] = read_manifest(lake, "clickstream_events")
+    assert (entry.rows, entry.landed_on, entry.problem) == (3, date(2026, 12, 1), None)
+
+
+def test_a_staged_object_delivered_again_is_skipped_and_an_event_for_a_landed_one_is_gone(tmp_path):
+    lake = LocalLakeStore(tmp_path)
+    lake.put_bytes(STAGED, EVENTS)
+    land_staged(lake, STAGED, DAY)
+    assert land_staged(lake, STAGED, DAY).outcome is ArrivalOutcome.GONE
+    lake.put_bytes(STAGED, EVENTS)
+    assert land_staged(lake, STAGED, DAY).outcome is ArrivalOutcome.SKIPPED
+    assert len(read_manifest(lake, "clickstream_events")) == 1
+
+
+def test_a_truncated_staged_object_lands_with_its_damage_recorded_for_curation_to_quarantine(tmp_path):
+    lake = LocalLakeStore(tmp_path)
+    lake.put_bytes(STAGED, EVENTS[:-12])
+    result = land_staged(lake, STAGED, DAY)
+    assert result.outcome is ArrivalOutcome.LANDED
+    assert "truncated or corrupt" in result.reason
+    assert read_manifest(lake, "clickstream_events")[0].problem.rule == "unreadable_file"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["date=2026-11-30/events.jsonl.gz", "date=2026-11-30/hour=24/a.jsonl.gz", "date=2026-11-30/hour=07/a.csv"],
+)
+def test_objects_that_are_not_staged_hourly_objects_are_left_alone(tmp_path, relative):
+    assert staged_partition(relative) is None
+    lake = LocalLakeStore(tmp_path)
+    lake.put_bytes(f"raw/clickstream_events/_staging/{relative}", EVENTS)
+    result = land_staged(lake, f"raw/clickstream_events/_staging/{relative}", DAY)
+    assert result.outcome is ArrivalOutcome.IGNORED
+    assert lake.exists(f"raw/clickstream_events/_staging/{relative}")
