@@ -2,7 +2,8 @@
 
 A run reads the current version of every object its dataset's landing manifest records as landed from
 ``run_date - lookback_days`` to ``run_date``. Landing order is the order of the manifest's entries, so the latest
-delivery of a row is the one in the file with the highest ``sequence``, whatever the files are called.
+delivery of a row is the one in the file with the highest ``sequence``, whatever the files are called; an
+erasure's rewrite of a file keeps that file's place.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from etl.ingest.manifest import FileProblem, read_manifest
+from etl.ingest.manifest import FileProblem, Versioning, read_manifest
 from etl.lake import LakeStore
 
 
@@ -49,6 +50,9 @@ def run_window(store: LakeStore, dataset: str, run_date: date, lookback_days: in
     current: dict[str, tuple[date, DeliveredFile]] = {}
     for sequence, entry in enumerate(read_manifest(store, dataset)):
         header = tuple(entry.header) if entry.header is not None else None
+        if entry.versioning is Versioning.ERASURE and entry.key in current:
+            # An erasure rewrites a delivery without one customer's rows; it keeps its place in landing order.
+            sequence = current[entry.key][1].sequence
         current[entry.key] = (entry.landed_on, DeliveredFile(entry.key, sequence, entry.rows, header, entry.problem))
     files = sorted(
         (delivered for landed_on, delivered in current.values() if days[0] <= landed_on <= days[-1]),
