@@ -228,6 +228,7 @@ class EnvironmentStack(TerraformStack):
                 artifacts_bucket_arn=self.lake.artifacts_bucket_arn,
                 lake_kms_key_arn=self.encryption.key_arn("lake"),
                 secrets_kms_key_arn=self.encryption.key_arn("secrets"),
+                pipelines_kms_key_arn=self.encryption.key_arn("pipelines"),
                 zone_database_names={zone: database_name(prefix, zone) for zone in ZONES},
                 deploy_role_arn=env.deploy_role_arn,
                 saml_provider_arn=self.saml_provider.arn,
@@ -505,6 +506,7 @@ class EnvironmentStack(TerraformStack):
                     DatasetSchedule(name, contract.delivery_schedule, contract.freshness_sla_hours)
                     for name, contract in all_contracts().items()
                 ),
+                pipelines_kms_key_arn=self.encryption.key_arn("pipelines"),
                 orchestration_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_ORCHESTRATION),
                 scheduler_role_arn=self.identity.role_arn(ServiceRole.PIPELINE_SCHEDULER),
                 orchestration_role_after=tuple(self.identity.policies[ServiceRole.PIPELINE_ORCHESTRATION]),

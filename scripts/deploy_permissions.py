@@ -606,8 +606,20 @@ PASSED_TO_SERVICES = (
     "vpc-flow-logs.amazonaws.com",
 )
 # Services through which the deploy role uses the keys while creating resources encrypted with them (RDS,
-# Secrets Manager, AWS Backup, Glue, EC2, Firehose and Lambda create grants or data keys on the caller's behalf).
-KEY_USE_VIA_SERVICES = ("backup", "ec2", "firehose", "glue", "lambda", "rds", "s3", "secretsmanager")
+# Secrets Manager, AWS Backup, Glue, EC2, Firehose and Lambda create grants or data keys on the caller's behalf; Step
+# Functions and EventBridge Scheduler encrypt a state machine's definition and a schedule's payload as the caller).
+KEY_USE_VIA_SERVICES = (
+    "backup",
+    "ec2",
+    "firehose",
+    "glue",
+    "lambda",
+    "rds",
+    "s3",
+    "scheduler",
+    "secretsmanager",
+    "states",
+)
 KEY_ADMINISTRATION = (
     "kms:CancelKeyDeletion",
     "kms:CreateGrant",

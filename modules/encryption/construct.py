@@ -39,6 +39,13 @@ KEY_ADMIN_ACTIONS = (
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 # What CloudWatch Logs needs on a log group's key, as AWS documents it.
 LOGS_KEY_ACTIONS = ("kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# What Step Functions (for a state machine) and EventBridge Scheduler (for a schedule's payload) ask KMS for.
+DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# The encryption context each service sets: the state machine's ARN, the schedule's ARN, and for a state
+# machine's execution logs the log delivery's source (Step Functions' documented form).
+STATE_MACHINE_CONTEXT = "kms:EncryptionContext:aws:states:stateMachineArn"
+SCHEDULE_CONTEXT = "kms:EncryptionContext:aws:scheduler:schedule:arn"
+LOG_DELIVERY_CONTEXT = "kms:EncryptionContext:SourceArn"
 
 
 def key_administration(account_id: str, admin_role_arns: tuple[str, ...], break_glass_role_arn: str) -> list[Statement]:
@@ -100,6 +107,64 @@ def key_reader_statements(account_id: str, reader_arns: tuple[str, ...]) -> list
     ]
 
 
+def _context_confined_use(sid: str, account_id: str, actions: tuple[str, ...], context: str, arn: str) -> Statement:
+    """Principals of the account whose IAM policies allow it may use the key, only under ``context`` = ``arn``."""
+    return Statement(
+        sid=sid,
+        actions=actions,
+        principals={"AWS": f"arn:aws:iam::{account_id}:root"},
+        conditions={"StringEquals": {"kms:CallerAccount": account_id}, "ArnLike": {context: arn}},
+    )
+
+
+def state_machine_statements(props: EncryptionProps) -> list[Statement]:
+    """Step Functions with a customer-managed key, as AWS documents it: the execution role (as itself, so no
+    ``kms:ViaService``: AWS warns it stops executions) and callers through Step Functions (starting executions,
+    reading their history, creating the machine) use the key under the state machine's ARN; the execution role
+    also makes data keys for its execution logs, which CloudWatch Logs' delivery service decrypts before writing
+    them to the (logs-key) log group. Decrypting needs the context the data key was made under, so the delivery
+    service's condition holds it to this account's log deliveries."""
+    regional = f"{props.region}:{props.account_id}"
+    deliveries = f"arn:aws:logs:{regional}:*"
+    return [
+        _context_confined_use(
+            "UseForThisEnvironmentsStateMachines",
+            props.account_id,
+            DATA_KEY_ACTIONS,
+            STATE_MACHINE_CONTEXT,
+            f"arn:aws:states:{regional}:stateMachine:{props.name_prefix}-*",
+        ),
+        _context_confined_use(
+            "ExecutionLogDataKeysForThisAccountsLogDeliveries",
+            props.account_id,
+            ("kms:GenerateDataKey",),
+            LOG_DELIVERY_CONTEXT,
+            deliveries,
+        ),
+        Statement(
+            sid="LogDeliveryDecryptsThisAccountsExecutionLogs",
+            actions=("kms:Decrypt",),
+            principals={"Service": "delivery.logs.amazonaws.com"},
+            conditions={"ArnLike": {LOG_DELIVERY_CONTEXT: deliveries}},
+        ),
+    ]
+
+
+def schedule_statements(props: EncryptionProps) -> list[Statement]:
+    """EventBridge Scheduler with a customer-managed key, as AWS documents it: whoever creates a schedule makes
+    and reads its payload's data key through Scheduler, the schedule's execution role decrypts it; both under
+    the schedule's ARN (any schedule group, this environment's names)."""
+    return [
+        _context_confined_use(
+            "UseForThisEnvironmentsSchedules",
+            props.account_id,
+            DATA_KEY_ACTIONS,
+            SCHEDULE_CONTEXT,
+            f"arn:aws:scheduler:{props.region}:{props.account_id}:schedule/*/{props.name_prefix}-*",
+        )
+    ]
+
+
 def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
     """The key policy: administrators manage, the purpose's services use, nobody else gets anything."""
     account_root = f"arn:aws:iam::{props.account_id}:root"
@@ -123,6 +188,10 @@ def key_policy(props: EncryptionProps, purpose: KeyPurpose) -> str:
         )
     if purpose.cloudwatch_logs:
         statements.append(logs_service_statement(props.account_id, props.region))
+    if purpose.state_machines:
+        statements += state_machine_statements(props)
+    if purpose.schedules:
+        statements += schedule_statements(props)
     return policy_json(statements)
 
 

@@ -11,13 +11,19 @@ class KeyPurpose:
 
     ``via_services`` are service prefixes (``s3``, ``rds``) through which principals of the account may use
     the key, subject to their own IAM policies; ``cloudwatch_logs`` lets CloudWatch Logs use it directly for
-    this account's log groups (Logs encrypts log groups itself, as a service principal).
+    this account's log groups (Logs encrypts log groups itself, as a service principal). ``state_machines``
+    admits principals of the account (by their IAM policies) for this environment's Step Functions state
+    machines only, and CloudWatch Logs' delivery for their execution logs; ``schedules`` the same for this
+    environment's EventBridge Scheduler schedules. Both confine use by the encryption context the service sets,
+    not by ``kms:ViaService``: a state machine's execution role calls KMS as itself.
     """
 
     name: str
     description: str
     via_services: tuple[str, ...] = ()
     cloudwatch_logs: bool = False
+    state_machines: bool = False
+    schedules: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,8 @@ class EncryptionProps:
             MFA) that does not depend on any administrator role existing.
         key_reader_role_arns: principals that may read the keys' metadata, policy and tags but neither use nor
             change them (the read-only plan role). Default: none.
-        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs,
-            backup, landing).
+        purposes: the keys to create. Default: ``DEFAULT_PURPOSES`` (lake, database, logs, secrets, ebs, backup,
+            landing, pipelines).
         deletion_window_days: waiting period before a scheduled key deletion. Default: 30.
     """
 
@@ -65,4 +71,10 @@ DEFAULT_PURPOSES: tuple[KeyPurpose, ...] = (
     KeyPurpose("ebs", "EBS volumes of the compute tier", via_services=("ec2",)),
     KeyPurpose("backup", "AWS Backup vault recovery points", via_services=("backup",)),
     KeyPurpose("landing", "The landing function's environment and dead-letter queue", via_services=("lambda", "sqs")),
+    KeyPurpose(
+        "pipelines",
+        "Step Functions pipelines (definitions, execution history, execution logs) and their schedules",
+        state_machines=True,
+        schedules=True,
+    ),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.lake import ZONES
+from modules.encryption.construct import DATA_KEY_ACTIONS, LOG_DELIVERY_CONTEXT, SCHEDULE_CONTEXT, STATE_MACHINE_CONTEXT
 from modules.identity.props import IdentityProps, Persona, ServiceRole
 from modules.policy import Statement
 
@@ -71,6 +72,12 @@ class Arns:
 
     def pipelines(self) -> str:
         return self.regional("states", f"stateMachine:{self.props.name_prefix}-pipeline-*")
+
+    def pipeline_executions(self) -> str:
+        return self.regional("states", f"execution:{self.props.name_prefix}-pipeline-*:*")
+
+    def schedules(self) -> str:
+        return self.regional("scheduler", f"schedule/*/{self.props.name_prefix}-*")
 
     def log_groups(self, *prefixes: str) -> tuple[str, ...]:
         return tuple(self.regional("logs", f"log-group:{prefix}*") for prefix in prefixes)
@@ -182,6 +189,43 @@ def _metrics_read() -> Statement:
     )
 
 
+# Following the pipelines' runs and rerunning a day (docs/runbooks/pipeline-failure.md).
+PIPELINE_OPERATION = (
+    "states:DescribeExecution",
+    "states:DescribeStateMachine",
+    "states:GetExecutionHistory",
+    "states:ListExecutions",
+    "states:RedriveExecution",
+    "states:StartExecution",
+)
+
+
+def _pipelines_key_through_step_functions(sid: str, arns: Arns) -> Statement:
+    """The pipelines key as Step Functions uses it for a caller (starting, reading an execution), only for this
+    environment's pipelines."""
+    props = arns.props
+    return Statement(
+        sid=sid,
+        actions=DATA_KEY_ACTIONS,
+        resources=(props.pipelines_kms_key_arn,),
+        conditions={
+            "StringEquals": {"kms:ViaService": f"states.{props.region}.amazonaws.com"},
+            "ArnLike": {STATE_MACHINE_CONTEXT: arns.pipelines()},
+        },
+    )
+
+
+def _pipeline_operation(arns: Arns) -> list[Statement]:
+    return [
+        Statement(
+            sid="FollowAndRerunPipelines",
+            actions=PIPELINE_OPERATION,
+            resources=(arns.pipelines(), arns.pipeline_executions()),
+        ),
+        _pipelines_key_through_step_functions("ReadPipelineRunsThroughStepFunctions", arns),
+    ]
+
+
 def _use_key_through(sid: str, key_arn: str, service: str, region: str, actions: tuple[str, ...]) -> Statement:
     return Statement(
         sid=sid,
@@ -211,6 +255,7 @@ def persona_statements(persona: Persona, props: IdentityProps) -> list[Statement
                 resources=(arns.glue_jobs(),),
             ),
             Statement(sid="ReadJobLogs", actions=LOG_READ, resources=glue_logs),
+            *_pipeline_operation(arns),
             Statement(
                 sid="ReadJobArtifacts",
                 actions=("s3:GetObject", "s3:ListBucket"),
@@ -307,6 +352,7 @@ def _devops_statements(arns: Arns, props: IdentityProps) -> list[Statement]:
             actions=("glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"),
             resources=(arns.glue_jobs(),),
         ),
+        *_pipeline_operation(arns),
         Statement(
             sid="OperateDatabase",
             actions=("rds:DescribeDBInstances", "rds:RebootDBInstance"),
@@ -434,9 +480,31 @@ def service_statements(service: ServiceRole, props: IdentityProps) -> list[State
             # Step Functions' log delivery and X-Ray APIs take no resource (AWS documents Resource "*").
             Statement(sid="DeliverExecutionLogs", actions=STATES_LOG_DELIVERY, resources=("*",)),
             Statement(sid="TraceExecutions", actions=XRAY_TRACING, resources=("*",)),
+            # The execution role calls KMS as itself (Step Functions' documented form has no kms:ViaService).
+            Statement(
+                sid="EncryptItsExecutionsWithThePipelinesKey",
+                actions=DATA_KEY_ACTIONS,
+                resources=(props.pipelines_kms_key_arn,),
+                conditions={"ArnLike": {STATE_MACHINE_CONTEXT: arns.pipelines()}},
+            ),
+            Statement(
+                sid="EncryptExecutionLogsForTheirDelivery",
+                actions=("kms:GenerateDataKey",),
+                resources=(props.pipelines_kms_key_arn,),
+                conditions={"ArnLike": {LOG_DELIVERY_CONTEXT: arns.regional("logs", "*")}},
+            ),
         ]
     if service is ServiceRole.PIPELINE_SCHEDULER:
-        return [Statement(sid="StartPipelines", actions=("states:StartExecution",), resources=(arns.pipelines(),))]
+        return [
+            Statement(sid="StartPipelines", actions=("states:StartExecution",), resources=(arns.pipelines(),)),
+            Statement(
+                sid="DecryptSchedulePayloads",
+                actions=("kms:Decrypt",),
+                resources=(props.pipelines_kms_key_arn,),
+                conditions={"ArnLike": {SCHEDULE_CONTEXT: arns.schedules()}},
+            ),
+            _pipelines_key_through_step_functions("EncryptExecutionInputThroughStepFunctions", arns),
+        ]
     if service is ServiceRole.ANALYTICS_INSTANCES:
         return [
             *_pii_free_curated_reads(props),

@@ -59,6 +59,8 @@ class IdentityProps:
         artifacts_bucket_arn: the bucket of job scripts and wheels.
         lake_kms_key_arn: the lake key (objects, catalog, job bookmarks).
         secrets_kms_key_arn: the key of the platform's Secrets Manager secrets.
+        pipelines_kms_key_arn: the key of the pipelines' state machines (execution history, execution logs)
+            and of their schedules' payloads.
         zone_database_names: zone -> Glue database name, for every lake zone.
         deploy_role_arn: the role Terraform applies with (the promotion pipeline's apply step assumes it).
         saml_provider_arn: the account's workforce SAML identity provider (created by the account bootstrap);
@@ -81,6 +83,7 @@ class IdentityProps:
     artifacts_bucket_arn: str
     lake_kms_key_arn: str
     secrets_kms_key_arn: str
+    pipelines_kms_key_arn: str
     zone_database_names: Mapping[str, str]
     deploy_role_arn: str
     saml_provider_arn: str

@@ -23,6 +23,7 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
 )
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
+    SfnStateMachineEncryptionConfiguration,
     SfnStateMachineLoggingConfiguration,
     SfnStateMachineTracingConfiguration,
 )
@@ -40,6 +41,9 @@ RUN_FAILURE_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
 HOUR = 3600
 # CloudWatch evaluates at most seven days of hourly periods.
 MAX_HOURLY_PERIODS = 168
+# How long Step Functions reuses a data key of the pipelines key (60-900 s): a disabled key stops new work
+# within five minutes, at a few KMS calls per run.
+DATA_KEY_REUSE_SECONDS = 300
 
 
 class JobWiringError(ValueError):
@@ -186,6 +190,11 @@ class Processing(Construct):
                 log_destination=f"{log_group_arn}:*", include_execution_data=True, level="ALL"
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=True),
+            encryption_configuration=SfnStateMachineEncryptionConfiguration(
+                type="CUSTOMER_MANAGED_KMS_KEY",
+                kms_key_id=props.pipelines_kms_key_arn,
+                kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS,
+            ),
             depends_on=list(props.orchestration_role_after) or None,
         )
         self.state_machines[pipeline.slug] = machine
@@ -196,6 +205,7 @@ class Processing(Construct):
             description=f"Starts {name}: {', '.join(pipeline.datasets)} ({pipeline.schedule.expression} UTC)",
             schedule_expression=pipeline.schedule.aws_expression(),
             schedule_expression_timezone="UTC",
+            kms_key_arn=props.pipelines_kms_key_arn,
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             target=SchedulerScheduleTarget(
                 arn=machine.arn,

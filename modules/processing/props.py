@@ -83,6 +83,8 @@ class ProcessingProps:
         sizes: job name -> ``JobSize``. Default: none.
         retry: ``RetryPolicy`` of each scheduled step.
         datasets: every contract's ``DatasetSchedule``.
+        pipelines_kms_key_arn: the customer-managed key of the state machines (definition, execution history and
+            execution logs) and of their schedules' payloads.
         orchestration_role_arn: the role the state machines run as.
         scheduler_role_arn: the role EventBridge Scheduler starts the state machines with.
         alert_topic_arn: where failed or timed-out runs, missed runs and SLA breaches are sent.
@@ -109,6 +111,7 @@ class ProcessingProps:
     default_size: JobSize
     retry: RetryPolicy
     datasets: tuple[DatasetSchedule, ...]
+    pipelines_kms_key_arn: str
     orchestration_role_arn: str
     scheduler_role_arn: str
     alert_topic_arn: str

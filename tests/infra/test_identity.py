@@ -205,6 +205,7 @@ def _props() -> IdentityProps:
         artifacts_bucket_arn="arn:aws:s3:::artifacts",
         lake_kms_key_arn="arn:aws:kms:eu-west-2:111111111111:key/lake",
         secrets_kms_key_arn="arn:aws:kms:eu-west-2:111111111111:key/secrets",
+        pipelines_kms_key_arn="arn:aws:kms:eu-west-2:111111111111:key/pipelines",
         zone_database_names={z: f"northwind_unit_{z}" for z in ("raw", "curated", "quarantine", "reports")},
         deploy_role_arn="arn:aws:iam::111111111111:role/deploy",
         saml_provider_arn="arn:aws:iam::111111111111:saml-provider/northwind-workforce",

@@ -55,6 +55,28 @@ KEY_USE = {
         ("ConfigDeliversWithItsServiceLinkedRole", "AWS config service-linked role", ()),
         ("ReadAuditRecordsThroughS3InThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService")),
     },
+    "pipelines": {
+        (
+            "UseForThisEnvironmentsStateMachines",
+            "AWS root",
+            ("kms:CallerAccount", "kms:EncryptionContext:aws:states:stateMachineArn"),
+        ),
+        (
+            "ExecutionLogDataKeysForThisAccountsLogDeliveries",
+            "AWS root",
+            ("kms:CallerAccount", "kms:EncryptionContext:SourceArn"),
+        ),
+        (
+            "LogDeliveryDecryptsThisAccountsExecutionLogs",
+            "Service delivery.logs.amazonaws.com",
+            ("kms:EncryptionContext:SourceArn",),
+        ),
+        (
+            "UseForThisEnvironmentsSchedules",
+            "AWS root",
+            ("kms:CallerAccount", "kms:EncryptionContext:aws:scheduler:schedule:arn"),
+        ),
+    },
     "lake-replica": {("UseThroughServicesInThisAccount", "AWS root", ("kms:CallerAccount", "kms:ViaService"))},
 }
 
@@ -128,6 +150,41 @@ def test_cloudtrail_encrypts_with_the_audit_key_only_for_this_trail(stack, envir
         "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{env.account_id}:trail/*"},
     }
     assert statement["Action"] == ["kms:GenerateDataKey*"]
+
+
+def test_the_pipelines_key_serves_only_this_environments_state_machines_schedules_and_their_log_delivery(
+    stack, environments
+):
+    env = environments[stack.name.removeprefix("northwind-")]
+    regional = f"{env.region}:{env.account_id}"
+    machines = f"arn:aws:states:{regional}:stateMachine:{stack.name}-*"
+    schedules = f"arn:aws:scheduler:{regional}:schedule/*/{stack.name}-*"
+    statements = key_policy(stack, "pipelines")
+    expected = {
+        "UseForThisEnvironmentsStateMachines": (
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            {"kms:EncryptionContext:aws:states:stateMachineArn": machines},
+        ),
+        "UseForThisEnvironmentsSchedules": (
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedules},
+        ),
+        "ExecutionLogDataKeysForThisAccountsLogDeliveries": (
+            ["kms:GenerateDataKey"],
+            {"kms:EncryptionContext:SourceArn": f"arn:aws:logs:{regional}:*"},
+        ),
+    }
+    for sid, (actions, context) in expected.items():
+        assert statements[sid]["Action"] == actions, sid
+        assert statements[sid]["Condition"] == {
+            "StringEquals": {"kms:CallerAccount": env.account_id},
+            "ArnLike": context,
+        }, sid
+    # No kms:ViaService: the execution role calls KMS as itself, and AWS warns the condition stops executions.
+    assert "kms:ViaService" not in str(statements)
+    delivery = statements["LogDeliveryDecryptsThisAccountsExecutionLogs"]
+    assert delivery["Action"] == ["kms:Decrypt"]
+    assert delivery["Condition"] == {"ArnLike": {"kms:EncryptionContext:SourceArn": f"arn:aws:logs:{regional}:*"}}
 
 
 @pytest.mark.parametrize("sid", sorted(ADMINISTRATION))

@@ -18,6 +18,7 @@ from modules.processing.jobs import entry_scripts
 from modules.processing.runtime import GLUE_PROVIDED, JOB_DISTRIBUTIONS, additional_python_modules, locked_versions
 from modules.processing.schedule import CronSchedule, ScheduleError
 from tests.conftest import REPO_ROOT
+from tests.infra.stack_json import role_statements
 
 RUNBOOK = REPO_ROOT / "docs" / "runbooks" / "pipeline-failure.md"
 
@@ -200,6 +201,52 @@ def test_each_schedule_is_its_contracts_cron_in_utc_and_starts_its_pipeline(stac
         assert schedule["schedule_expression_timezone"] == "UTC"
         assert schedule["target"]["arn"] == f"${{aws_sfn_state_machine.{machines[_name_started(schedule)]}.arn}}"
         assert json.loads(schedule["target"]["input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+
+
+def _pipelines_key(stack) -> str:
+    (address,) = [a for a, k in stack.resources("aws_kms_key").items() if k["tags"]["purpose"] == "pipelines"]
+    return f"${{aws_kms_key.{address}.arn}}"
+
+
+def test_state_machines_and_their_schedules_are_encrypted_with_the_pipelines_customer_managed_key(stack):
+    key = _pipelines_key(stack)
+    for machine in stack.resources("aws_sfn_state_machine").values():
+        assert machine["encryption_configuration"] == {
+            "type": "CUSTOMER_MANAGED_KMS_KEY",
+            "kms_key_id": key,
+            "kms_data_key_reuse_period_seconds": 300,
+        }, machine["name"]
+    assert {s["kms_key_arn"] for s in stack.resources("aws_scheduler_schedule").values()} == {key}
+
+
+def test_the_roles_around_the_pipelines_use_their_key_only_for_this_environments_pipelines(stack, environments):
+    """Step Functions' documented grants: the execution role as itself under the state machine's ARN and for its
+    log delivery; the scheduler role decrypts its schedules' payloads and starts executions through Step
+    Functions; the people following runs read them through Step Functions."""
+    env = _env(stack, environments)
+    regional = f"{env.region}:{env.account_id}"
+    key = _pipelines_key(stack)
+    pipelines = f"arn:aws:states:{regional}:stateMachine:{stack.name}-pipeline-*"
+    machines = {"kms:EncryptionContext:aws:states:stateMachineArn": pipelines}
+    through_states = {"StringEquals": {"kms:ViaService": f"states.{env.region}.amazonaws.com"}, "ArnLike": machines}
+    orchestration = role_statements(stack, "pipeline-orchestration")
+    assert orchestration["EncryptItsExecutionsWithThePipelinesKey"]["Condition"] == {"ArnLike": machines}
+    assert orchestration["EncryptExecutionLogsForTheirDelivery"]["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:SourceArn": f"arn:aws:logs:{regional}:*"}
+    }
+    scheduler = role_statements(stack, "pipeline-scheduler")
+    assert scheduler["DecryptSchedulePayloads"]["Action"] == ["kms:Decrypt"]
+    schedules = f"arn:aws:scheduler:{regional}:schedule/*/{stack.name}-*"
+    assert scheduler["DecryptSchedulePayloads"]["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedules}
+    }
+    assert scheduler["EncryptExecutionInputThroughStepFunctions"]["Condition"] == through_states
+    for persona in ("data-engineer", "devops-sre"):
+        assert role_statements(stack, persona)["ReadPipelineRunsThroughStepFunctions"]["Condition"] == through_states
+    for statements in (orchestration, scheduler):
+        assert all(
+            s["Resource"] == [key] for s in statements.values() if any(a.startswith("kms:") for a in s["Action"])
+        )
 
 
 def _name_started(schedule: dict) -> str:
