@@ -515,6 +515,7 @@ class EnvironmentStack(TerraformStack):
                 metrics_namespace=self.identity.props.pipeline_metrics_namespace,
             ),
         )
+        self.observability.alert_on_failed_job_runs([job.name for job in self.processing.jobs_outside_pipelines])
         self.identity.add_policy(ServiceRole.GLUE_JOBS, "serving-login", [self._serving_login(env)])
 
     def _serving_login(self, env: EnvironmentConfig) -> Statement:

@@ -2,8 +2,9 @@
 
 python -m scripts.report_serving [--outdir DIR]
 
-Reads ``DIR/stacks/<stack>/cdk.tf.json`` (synthesizing first when they are missing) and prints three tables:
-RDS settings, compute settings, and the alarm list (metric, threshold, action) per environment.
+Reads ``DIR/stacks/<stack>/cdk.tf.json`` (synthesizing first when they are missing) and prints four tables:
+RDS settings, compute settings, the alarm list (metric, threshold, action) and each alarm's runbook section,
+per environment.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from environments import EnvironmentDefinitionError, load_environments
+from modules.runbooks import LINK_LABEL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _REFERENCE = re.compile(r"^\$\{(?P<type>aws_[a-z0-9_]+)\.(?P<name>[A-Za-z0-9_-]+)\.[a-z_]+\}$")
@@ -64,6 +66,7 @@ class AlarmRow:
     metric: str
     threshold: str
     action: str
+    runbook: str
 
 
 def _only(config: dict, resource_type: str) -> dict:
@@ -140,6 +143,7 @@ def alarm_rows(config: dict) -> list[AlarmRow]:
                 threshold=f"{_COMPARISONS[alarm['comparison_operator']]} {_amount(alarm)} "
                 f"for {alarm['evaluation_periods']} periods",
                 action=_action(config, alarm["alarm_actions"]),
+                runbook=_runbook(alarm.get("alarm_description", "")),
             )
         )
     resources = config.get("resource", {})
@@ -159,9 +163,15 @@ def alarm_rows(config: dict) -> list[AlarmRow]:
                     metric=f"EventBridge {'/'.join(pattern['source'])} '{pattern['detail-type'][0]}'",
                     threshold=_matching(pattern.get("detail", {})),
                     action=_action(config, [target["arn"]]),
+                    runbook=_runbook(rule.get("description", "")),
                 )
             )
     return rows
+
+
+def _runbook(description: str) -> str:
+    """The runbook section a description links to, or ``none``."""
+    return description.rpartition(LINK_LABEL)[2] if LINK_LABEL in description else "none"
 
 
 def _matching(detail: dict, path: str = "") -> str:
@@ -200,6 +210,9 @@ def _tables(configs: dict[str, dict]) -> list[Table]:
     alarms = Table(title="Alarms per environment")
     for column in ("environment", "alarm", "metric", "threshold", "action"):
         alarms.add_column(column)
+    runbooks = Table(title="Alarm and alert runbooks per environment")
+    for column in ("environment", "alarm", "runbook section"):
+        runbooks.add_column(column, no_wrap=True)
     for env, config in configs.items():
         db = database_row(config)
         database.add_row(
@@ -215,7 +228,8 @@ def _tables(configs: dict[str, dict]) -> list[Table]:
         compute.add_row(env, str(row.min_size), str(row.max_size), row.imdsv2, row.ebs_encryption, row.public_ip)
         for alarm in alarm_rows(config):
             alarms.add_row(env, alarm.name, alarm.metric, alarm.threshold, alarm.action)
-    return [database, compute, alarms]
+            runbooks.add_row(env, alarm.name, alarm.runbook)
+    return [database, compute, alarms, runbooks]
 
 
 def synthesized_configs(outdir: Path) -> dict[str, dict]:

@@ -44,6 +44,7 @@ from modules.lake import LifecycleRule, SecureBucket, SecureBucketProps
 from modules.naming import resource_name
 from modules.observability.log_groups import encrypted_log_group
 from modules.policy import Statement, assume_role_policy, policy_json
+from modules.runbooks import with_runbook
 
 CLOUDTRAIL_PREFIX = "cloudtrail"
 CONFIG_PREFIX = "config"
@@ -354,7 +355,7 @@ class DetectiveControls(Construct):
             self,
             f"route-{route.key}",
             name=resource_name(props.name_prefix, route.key, max_length=64),
-            description=f"{route.description}. Runbook: {route.runbook}",
+            description=with_runbook(route.description, route.runbook),
             event_pattern=json.dumps(route.pattern),
         )
         CloudwatchEventTarget(

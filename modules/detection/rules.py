@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RUNBOOK = "docs/runbooks/security-findings.md"
+from modules.runbooks import runbook_section
+
+RUNBOOK = "security-findings.md"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class FindingRoute:
 
     @property
     def runbook(self) -> str:
-        return f"{RUNBOOK}#{self.anchor}"
+        return runbook_section(RUNBOOK, self.anchor)
 
 
 # Detective controls switched off or narrowed: CloudTrail, Config, GuardDuty, Security Hub, Access Analyzer.

@@ -25,8 +25,10 @@ from modules.observability.dashboard import dashboard_body
 from modules.observability.log_groups import encrypted_log_group
 from modules.observability.props import MonitoredResources, ObservabilityProps
 from modules.policy import Statement, policy_json
+from modules.runbooks import runbook_section, with_runbook
 
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
+GLUE_FAILURE_RUNBOOK = runbook_section("pipeline-failure.md", "a-job-run-outside-a-pipeline-failed")
 PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
@@ -86,16 +88,17 @@ def _event_rules_of_this_environment(props: ObservabilityProps) -> str:
 class Observability(Construct):
     """Alerts, logs and dashboards of one environment.
 
-    Built in two steps: the constructor creates the alert topic with its subscribers, the service log group and
-    the Glue job failure rule (the rest of the stack needs the log group); ``monitor`` adds the metric alarms and
-    the dashboard once the database, load balancer and Auto Scaling group exist.
+    Built in steps: the constructor creates the alert topic with its subscribers and the service log group (the
+    rest of the stack needs the log group); ``monitor`` adds the metric alarms and the dashboard once the
+    database, load balancer and Auto Scaling group exist; ``alert_on_failed_job_runs`` the Glue job failure rule
+    once the jobs exist.
 
     The topic admits this environment's alarms (``<prefix>-*``) and EventBridge rules (``<prefix>-*``) by
     name, so a capability adding a rule or an alarm under the prefix needs no change here; its targets should
     depend on ``topic_policy`` (EventBridge drops events a topic refuses, without an error).
 
-    Exposes ``topic``, ``topic_policy``, ``alert_key``, ``service_log_group``, ``glue_failure_rule``, and after
-    ``monitor`` ``alarms`` (key -> alarm) and ``dashboard``.
+    Exposes ``topic``, ``topic_policy``, ``alert_key``, ``service_log_group``, after ``monitor`` ``alarms``
+    (key -> alarm) and ``dashboard``, and after ``alert_on_failed_job_runs`` ``glue_failure_rule``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ObservabilityProps) -> None:
@@ -136,26 +139,34 @@ class Observability(Construct):
             retention_days=props.log_retention_days,
             kms_key_arn=props.logs_kms_key_arn,
         )
-        self.glue_failure_rule = self._glue_failure_rule()
 
-    def _glue_failure_rule(self) -> CloudwatchEventRule:
-        rule = CloudwatchEventRule(
+    def alert_on_failed_job_runs(self, job_names: list[str]) -> None:
+        """Alert when a run of one of ``job_names`` fails, times out or errors.
+
+        Give only the jobs no pipeline runs (the serving bootstrap, started by hand): a failed attempt of a
+        pipeline's step is retried by the pipeline, and only the run that still fails after its retries is an
+        incident (the pipeline-run alert). Paging on every attempt would page for failures that recover.
+        """
+        self.glue_failure_rule = CloudwatchEventRule(
             self,
             "glue-job-failures",
             name=f"{self.props.name_prefix}-glue-job-failures",
-            description="Glue job runs that failed, timed out or errored",
+            description=with_runbook(
+                "Runs of the Glue jobs no pipeline runs (started by hand) that failed, timed out or errored",
+                GLUE_FAILURE_RUNBOOK,
+            ),
             event_pattern=json.dumps(
                 {
                     "source": ["aws.glue"],
                     "detail-type": ["Glue Job State Change"],
-                    "detail": {"state": list(GLUE_FAILURE_STATES)},
+                    "detail": {"jobName": job_names, "state": list(GLUE_FAILURE_STATES)},
                 }
             ),
         )
         CloudwatchEventTarget(
             self,
             "glue-job-failures-to-topic",
-            rule=rule.name,
+            rule=self.glue_failure_rule.name,
             target_id="alert-topic",
             arn=self.topic.arn,
             input_transformer=CloudwatchEventTargetInputTransformer(
@@ -165,11 +176,12 @@ class Observability(Construct):
                     "state": "$.detail.state",
                     "message": "$.detail.message",
                 },
-                input_template='"Glue job <job> run <run> ended <state>: <message>"',
+                input_template=json.dumps(
+                    with_runbook("Glue job <job> run <run> ended <state>: <message>", GLUE_FAILURE_RUNBOOK)
+                ),
             ),
             depends_on=[self.topic_policy],
         )
-        return rule
 
     def _topic_policy(self) -> str:
         props = self.props
@@ -207,7 +219,7 @@ class Observability(Construct):
                 self,
                 f"alarm-{spec.key}",
                 alarm_name=f"{props.name_prefix}-{spec.key}",
-                alarm_description=spec.description,
+                alarm_description=with_runbook(spec.description, spec.runbook),
                 namespace=spec.namespace,
                 metric_name=spec.metric,
                 dimensions=spec.dimensions,

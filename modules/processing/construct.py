@@ -36,8 +36,10 @@ from modules.processing.jobs import JobScript, entry_scripts, job_name
 from modules.processing.pipelines import SCHEDULED_INPUT, Pipeline, definition, pipelines
 from modules.processing.props import ProcessingProps
 from modules.processing.runtime import GLUE_VERSION, PYTHON_VERSION, additional_python_modules
+from modules.runbooks import runbook_section, with_runbook
 
 RUN_FAILURE_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
+RUN_FAILURE_ANCHOR = "a-pipeline-run-failed-or-timed-out"
 HOUR = 3600
 # CloudWatch evaluates at most seven days of hourly periods.
 MAX_HOURLY_PERIODS = 168
@@ -55,8 +57,9 @@ class Processing(Construct):
     script, one state machine and schedule per distinct contract schedule, an alert for failed or timed-out
     runs, a missed-run alarm per schedule, a freshness alarm per dataset and the pipeline dashboard.
 
-    Exposes ``jobs`` (script name -> ``GlueJob``), ``pipelines`` (``Pipeline`` by slug), ``state_machines``
-    (slug -> ``SfnStateMachine``), ``alarms`` (key -> alarm), ``log_group_prefix`` and ``wheel_key``.
+    Exposes ``jobs`` (script name -> ``GlueJob``), ``jobs_outside_pipelines`` (the ``GlueJob`` s no pipeline
+    runs, started by hand), ``pipelines`` (``Pipeline`` by slug), ``state_machines`` (slug -> ``SfnStateMachine``),
+    ``alarms`` (key -> alarm), ``log_group_prefix`` and ``wheel_key``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ProcessingProps) -> None:
@@ -84,6 +87,9 @@ class Processing(Construct):
             script.name: self._job(script, modules, [wheel_object, *log_groups], concurrency=self._uses(script))
             for script in scripts
         }
+        self.jobs_outside_pipelines = tuple(
+            job for name, job in self.jobs.items() if not any(name in p.steps for p in self.pipelines.values())
+        )
         self.state_machines: dict[str, SfnStateMachine] = {}
         states_logs = encrypted_log_group(
             self,
@@ -253,7 +259,7 @@ class Processing(Construct):
             self,
             f"alarm-{key}",
             alarm_name=f"{props.name_prefix}-{key}",
-            alarm_description=f"{description}. Runbook: {props.runbook}#{anchor}",
+            alarm_description=with_runbook(description, runbook_section(props.runbook, anchor)),
             period=HOUR,
             datapoints_to_alarm=metric["evaluation_periods"],
             actions_enabled=True,
@@ -269,7 +275,10 @@ class Processing(Construct):
             self,
             "pipeline-run-failures",
             name=f"{props.name_prefix}-pipeline-run-failures",
-            description="Pipeline runs (Step Functions executions) that failed, timed out or were aborted",
+            description=with_runbook(
+                "Pipeline runs (Step Functions executions) that failed, timed out or were aborted after their retries",
+                runbook_section(props.runbook, RUN_FAILURE_ANCHOR),
+            ),
             event_pattern=json.dumps(
                 {
                     "source": ["aws.states"],
@@ -293,9 +302,11 @@ class Processing(Construct):
                     "status": "$.detail.status",
                     "run": "$.detail.name",
                 },
-                input_template=(
-                    f'"Pipeline run <run> of <machine> ended <status> after its retries. Runbook: '
-                    f'{props.runbook}#a-pipeline-run-failed-or-timed-out"'
+                input_template=json.dumps(
+                    with_runbook(
+                        "Pipeline run <run> of <machine> ended <status> after its retries",
+                        runbook_section(props.runbook, RUN_FAILURE_ANCHOR),
+                    )
                 ),
             ),
             depends_on=list(props.alert_topic_after) or None,

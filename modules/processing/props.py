@@ -89,7 +89,7 @@ class ProcessingProps:
         scheduler_role_arn: the role EventBridge Scheduler starts the state machines with.
         alert_topic_arn: where failed or timed-out runs, missed runs and SLA breaches are sent.
         metrics_namespace: the namespace of the pipeline's own metrics. Default: ``Northwind/Pipeline``.
-        runbook: the runbook the alarms link to. Default: ``docs/runbooks/pipeline-failure.md``.
+        runbook: the runbook (in ``docs/runbooks``) the alarms link to. Default: ``pipeline-failure.md``.
         orchestration_role_after: what the state machines are created after: the orchestration role's policies,
             since Step Functions checks at creation that the role may be assumed and deliver the execution
             logs. Default: none.
@@ -118,7 +118,7 @@ class ProcessingProps:
     job_roles: Mapping[str, str] = field(default_factory=dict)
     sizes: Mapping[str, JobSize] = field(default_factory=dict)
     metrics_namespace: str = "Northwind/Pipeline"
-    runbook: str = "docs/runbooks/pipeline-failure.md"
+    runbook: str = "pipeline-failure.md"
     orchestration_role_after: tuple[ITerraformDependable, ...] = ()
     alert_topic_after: tuple[ITerraformDependable, ...] = ()
 

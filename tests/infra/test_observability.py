@@ -94,11 +94,24 @@ def test_production_alerts_on_fewer_5xx_than_development(synthesized):
     assert _alarms(synthesized["prod"])["alb-5xx"]["threshold"] < _alarms(synthesized["dev"])["alb-5xx"]["threshold"]
 
 
-def test_glue_job_failures_timeouts_and_errors_reach_the_topic(stack):
+def test_failed_timed_out_or_errored_runs_of_jobs_no_pipeline_runs_reach_the_topic(stack):
+    """A pipeline's step is retried by its pipeline, which alerts if the run still fails; a failed attempt that
+    recovers pages nobody. Jobs started by hand (the serving bootstrap) alert on their own runs."""
     rule = _one_own(stack, "aws_cloudwatch_event_rule")
     pattern = json.loads(rule["event_pattern"])
     assert pattern["detail-type"] == ["Glue Job State Change"]
     assert pattern["detail"]["state"] == list(GLUE_FAILURE_STATES) == ["FAILED", "TIMEOUT", "ERROR"]
+    jobs = {
+        f"${{aws_glue_job.{address}.name}}": job["name"] for address, job in stack.resources("aws_glue_job").items()
+    }
+    assert [jobs[name] for name in pattern["detail"]["jobName"]] == [f"{stack.name}-bootstrap-serving"]
+    steps = {
+        state["Parameters"]["JobName"]
+        for machine in stack.resources("aws_sfn_state_machine").values()
+        for state in json.loads(machine["definition"])["States"].values()
+        if state["Type"] == "Task"
+    }
+    assert steps.isdisjoint(pattern["detail"]["jobName"]) and steps | set(pattern["detail"]["jobName"]) == set(jobs)
     assert _one_own(stack, "aws_cloudwatch_event_target")["arn"].startswith("${aws_sns_topic.")
 
 
@@ -198,9 +211,15 @@ def test_the_report_command_prints_database_compute_and_alarm_tables_from_the_sy
     outdir = synthesized["dev"].path.parents[2]
     result = CliRunner().invoke(app, ["--outdir", str(outdir)], env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
-    for title in ("Serving database (RDS) per environment", "Compute tier per environment", "Alarms per environment"):
+    for title in (
+        "Serving database (RDS) per environment",
+        "Compute tier per environment",
+        "Alarms per environment",
+        "Alarm and alert runbooks per environment",
+    ):
         assert title in result.output
     assert "northwind-prod-glue-job-failures" in result.output and "< 5 GiB" in result.output
+    assert "docs/runbooks/serving-database.md#database-cpu-high" in result.output
 
 
 def test_the_report_command_names_an_output_folder_it_cannot_read(tmp_path):

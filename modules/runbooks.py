@@ -1,0 +1,20 @@
+"""Links from alarms and alert rules to the runbook section a responder follows.
+
+Every alarm description and alert rule description ends with ``Runbook: docs/runbooks/<file>.md#<anchor>``;
+tests/infra/test_runbook_links.py checks that each link names a runbook and a heading that exist.
+"""
+
+from __future__ import annotations
+
+RUNBOOKS_DIR = "docs/runbooks"
+LINK_LABEL = "Runbook: "
+
+
+def runbook_section(file: str, anchor: str) -> str:
+    """``docs/runbooks/<file>#<anchor>`` (``anchor`` is the heading's GitHub anchor)."""
+    return f"{RUNBOOKS_DIR}/{file}#{anchor}"
+
+
+def with_runbook(description: str, section: str) -> str:
+    """An alarm's or rule's description ending with the link to its runbook section."""
+    return f"{description}. {LINK_LABEL}{section}"
