@@ -476,6 +476,7 @@ class EnvironmentStack(TerraformStack):
             "serving_db_name": self.database.instance.db_name,
             "serving_db_user": SERVING_LOAD_ROLE,
             "serving_db_secret_id": self.database.master_user_secret_arn,
+            "serving_db_ca_bundle_url": self.database.ca_bundle_url,
             **({"replica_bucket": self.lake.replica_bucket.bucket_name} if self.lake.replica_bucket else {}),
         }
         self.processing = Processing(
@@ -556,6 +557,7 @@ class EnvironmentStack(TerraformStack):
                 port=self.database.port,
                 name=self.database.props.database_name,
                 security_group_id=self.database.security_group.id,
+                ca_bundle_url=self.database.ca_bundle_url,
             ),
             runtime=self._service_runtime(env),
             propagated_tags=mandatory_tags(env),

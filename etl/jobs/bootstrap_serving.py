@@ -15,6 +15,7 @@ import psycopg
 
 from etl.jobs import JobArgument, present, require, run_entry
 from etl.secrets import SecretUnavailableError
+from etl.serve.ca_bundle import CaBundleError, ca_bundle_file
 from etl.serve.connection import (
     ServingDatabaseConfigError,
     ServingDatabaseEndpoint,
@@ -29,6 +30,7 @@ ARGUMENTS = (
     JobArgument("serving_db_host", "the serving database's address"),
     JobArgument("serving_db_port", "the serving database's port"),
     JobArgument("serving_db_name", "the serving database's name"),
+    JobArgument("serving_db_ca_bundle_url", "the HTTPS URL of the RDS CA bundle the database is verified against"),
 )
 
 
@@ -38,6 +40,7 @@ class BootstrapJobArgs:
 
     serving_db_secret_id: str
     serving_db_endpoint: ServingDatabaseEndpoint
+    serving_db_ca_bundle_url: str
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> BootstrapJobArgs:
@@ -48,13 +51,19 @@ class BootstrapJobArgs:
             serving_db_endpoint=endpoint_from_arguments(
                 given["serving_db_host"], given["serving_db_port"], given["serving_db_name"]
             ),
+            serving_db_ca_bundle_url=given["serving_db_ca_bundle_url"],
         )
 
 
 def main(args: BootstrapJobArgs, secrets_client: object | None = None) -> list[Migration]:
-    """Apply the pending migrations as the owner; returns those applied now."""
-    settings = settings_from_secret(args.serving_db_secret_id, args.serving_db_endpoint, client=secrets_client)
-    with psycopg.connect(settings.conninfo()) as connection:
+    """Apply the pending migrations as the owner, on a server the RDS CA bundle vouches for (the owner's
+    password goes nowhere else); returns those applied now."""
+    with ca_bundle_file(args.serving_db_ca_bundle_url) as ca_bundle:
+        settings = settings_from_secret(
+            args.serving_db_secret_id, args.serving_db_endpoint, client=secrets_client, ca_bundle=ca_bundle
+        )
+        connection = psycopg.connect(settings.conninfo())
+    with connection:
         applied = apply_migrations(connection)
     log.info("serving schema: %d migration(s) applied: %s", len(applied), ", ".join(m.file_name for m in applied))
     return applied
@@ -68,5 +77,5 @@ if __name__ == "__main__":
     run_entry(
         "bootstrap_serving",
         lambda: main(BootstrapJobArgs.parse(getResolvedOptions(sys.argv, present(ARGUMENTS, sys.argv)))),
-        (ServingDatabaseConfigError, SecretUnavailableError, MigrationError, psycopg.OperationalError),
+        (ServingDatabaseConfigError, SecretUnavailableError, CaBundleError, MigrationError, psycopg.OperationalError),
     )

@@ -1,7 +1,8 @@
 """Glue 5.0 entry script for the serving load: ``main(spark, args)`` upserts the aggregates into RDS.
 
 The load logs in as its own database role (``--serving_db_user``, created by migration V005) with an RDS IAM
-token, never as the master user; it applies pending migrations of the serving schema, then upserts the
+token, never as the master user, and only to a server whose certificate and name the RDS CA bundle
+(``--serving_db_ca_bundle_url``) vouches for; it applies pending migrations of the serving schema, then upserts the
 serving tables built from ``--datasets`` (default: every table). The job runs in the VPC through the stack's
 Glue connection; psycopg comes from ``--additional-python-modules``. Only the ``__main__`` block knows about Glue.
 """
@@ -16,6 +17,7 @@ from pyspark.sql import SparkSession
 
 from etl.jobs import JobArgument, JobArgumentError, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
+from etl.serve.ca_bundle import CaBundleError, ca_bundle_file
 from etl.serve.connection import (
     ServingDatabaseConfigError,
     ServingDatabaseEndpoint,
@@ -35,6 +37,7 @@ ARGUMENTS = (
     JobArgument("serving_db_port", "the serving database's port"),
     JobArgument("serving_db_name", "the serving database's name"),
     JobArgument("serving_db_user", "the load's database role, which logs in with an IAM token"),
+    JobArgument("serving_db_ca_bundle_url", "the HTTPS URL of the RDS CA bundle the database is verified against"),
 )
 
 
@@ -51,6 +54,7 @@ class ServeJobArgs:
     lake_kms_key_id: str
     serving_db_endpoint: ServingDatabaseEndpoint
     serving_db_user: str
+    serving_db_ca_bundle_url: str
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> ServeJobArgs:
@@ -67,6 +71,7 @@ class ServeJobArgs:
             lake_kms_key_id=given["lake_kms_key_id"],
             serving_db_endpoint=endpoint,
             serving_db_user=given["serving_db_user"],
+            serving_db_ca_bundle_url=given["serving_db_ca_bundle_url"],
         )
 
 
@@ -77,16 +82,23 @@ def main(
     import boto3
 
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
-    settings = settings_with_iam_token(args.serving_db_endpoint, args.serving_db_user, rds or boto3.client("rds"))
     endpoint = args.serving_db_endpoint
-    try:
-        connection = psycopg.connect(settings.conninfo())
-    except psycopg.OperationalError as error:
-        raise ServingLoginError(
-            f"cannot log in to {endpoint.host}:{endpoint.port}/{endpoint.dbname} as {args.serving_db_user} "
-            f"({str(error).strip().splitlines()[-1]}); the first time, run the serving bootstrap job once "
-            "(docs/runbooks/pipeline-failure.md#the-serving-load-cannot-log-in-or-migrate)"
-        ) from None
+    with ca_bundle_file(args.serving_db_ca_bundle_url) as ca_bundle:
+        settings = settings_with_iam_token(endpoint, args.serving_db_user, rds or boto3.client("rds"), ca_bundle)
+        try:
+            connection = psycopg.connect(settings.conninfo())
+        except psycopg.OperationalError as error:
+            cause = str(error).strip().splitlines()[-1]
+            what_to_do = (
+                "the server is not one the RDS CA bundle vouches for under that name; do not weaken sslmode"
+                if "certificate" in cause
+                else "the first time, run the serving bootstrap job once"
+            )
+            raise ServingLoginError(
+                f"cannot log in to {endpoint.host}:{endpoint.port}/{endpoint.dbname} as {args.serving_db_user} "
+                f"({cause}); {what_to_do} "
+                "(docs/runbooks/pipeline-failure.md#the-serving-load-cannot-log-in-or-migrate)"
+            ) from None
     with connection:
         results = load_serving(spark, store, connection, tables_for(args.datasets))
     for result in results:
@@ -115,5 +127,12 @@ if __name__ == "__main__":
     run_entry(
         "serve",
         _run,
-        (ServingDatabaseConfigError, ServingLoginError, MigrationError, ServingInputError, ServingSchemaError),
+        (
+            ServingDatabaseConfigError,
+            CaBundleError,
+            ServingLoginError,
+            MigrationError,
+            ServingInputError,
+            ServingSchemaError,
+        ),
     )

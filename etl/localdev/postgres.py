@@ -3,8 +3,9 @@
 The server runs as the ``postgres`` system user when started by root (PostgreSQL refuses root), listens only
 on 127.0.0.1 on a free port, has no Unix socket and trusts loopback connections: it holds only data the
 pipeline derives from local sample files and lives no longer than the command that started it. Passwords
-belong to the AWS database (``etl.serve.connection``); ``tls=True`` also serves TLS with a throwaway
-self-signed certificate, for clients configured as in AWS (``sslmode=require``).
+belong to the AWS database (``etl.serve.connection``); ``tls=True`` also serves TLS with a certificate for
+127.0.0.1 issued by a throwaway certificate authority (``ca_certificate``), and its settings verify it as
+clients in AWS verify the database (``sslmode=verify-full`` against that authority, as against the RDS bundle).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from types import TracebackType
 
 import psycopg
 
+from etl.localdev.certificates import create_authority, issue_server_certificate
 from etl.serve.connection import ServingDatabaseSettings
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -64,12 +66,24 @@ class LocalPostgres:
         return self.data_dir / "server.log"
 
     @property
+    def ca_certificate(self) -> Path:
+        """The authority that issued the server's certificate (with ``tls=True``): the local RDS CA bundle."""
+        return self.data_dir / "local-ca.crt"
+
+    @property
     def settings(self) -> ServingDatabaseSettings:
-        """Connection settings for the running server (loopback, no TLS, no password)."""
+        """Connection settings for the running server (loopback, no password; with ``tls=True`` TLS verified
+        against ``ca_certificate`` and the host name, otherwise no TLS)."""
         if not self.port:
             raise LocalPostgresError("the local PostgreSQL server is not running; start it first")
+        tls = {"sslmode": "verify-full", "sslrootcert": str(self.ca_certificate)} if self.tls else {}
         return ServingDatabaseSettings(
-            host="127.0.0.1", port=self.port, dbname=DATABASE, user=SERVER_USER, password=None, sslmode="disable"
+            host="127.0.0.1",
+            port=self.port,
+            dbname=DATABASE,
+            user=SERVER_USER,
+            password=None,
+            **({"sslmode": "disable"} | tls),
         )
 
     def _run(self, command: list[str], what: str) -> None:
@@ -136,27 +150,12 @@ class LocalPostgres:
         return True
 
     def _write_certificate(self) -> None:
-        """A self-signed certificate for 127.0.0.1, readable by the server user only (PostgreSQL insists)."""
-        self._run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                str(self.data_dir / "server.key"),
-                "-out",
-                str(self.data_dir / "server.crt"),
-            ],
-            "creating the local server's TLS certificate",
-        )
-        (self.data_dir / "server.key").chmod(0o600)
+        """A certificate for 127.0.0.1 from a throwaway authority, the key readable by the server user only
+        (PostgreSQL insists)."""
+        authority = create_authority(self.data_dir, "local-ca", run=self._run)
+        server = issue_server_certificate(authority, self.data_dir, "server", ("127.0.0.1",), run=self._run)
+        server.key.chmod(0o600)
+        authority.key.unlink()
 
     def start(self) -> ServingDatabaseSettings:
         """Start the server on a free loopback port and wait until it accepts connections."""

@@ -2,7 +2,8 @@
 
 In AWS the serving load logs in as its own role with an RDS IAM authentication token
 (``settings_with_iam_token``: no stored password); only the bootstrap job uses the RDS-managed master secret,
-which holds only ``username`` and ``password``. Where the database listens (host, port, database name) comes
+which holds only ``username`` and ``password``. Both verify the database's certificate and name against the
+RDS CA bundle (``verify-full``, ``etl.serve.ca_bundle``). Where the database listens (host, port, database name) comes
 from the stack, passed to the job as arguments (``ServingDatabaseEndpoint``). Locally a secret may carry
 ``host``, ``port`` and ``dbname``
 itself (``$NORTHWIND_SERVING_DB_SECRET``), or the settings come from the throwaway server
@@ -40,8 +41,10 @@ class ServingDatabaseSettings(BaseModel):
     dbname: str = DEFAULT_DATABASE
     user: str = Field(alias="username")
     password: SecretStr | None = None
-    # RDS enforces TLS; verify-full once the RDS CA bundle is on the job's path.
-    sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    # RDS enforces TLS; clients verify the server's certificate and name against the RDS CA bundle
+    # (``sslrootcert``, fetched by ``etl.serve.ca_bundle``). "disable" is for the local throwaway server only.
+    sslmode: Literal["disable", "require", "verify-ca", "verify-full"] = "verify-full"
+    sslrootcert: str | None = None
 
     def conninfo(self) -> str:
         """A libpq connection string for psycopg."""
@@ -53,6 +56,7 @@ class ServingDatabaseSettings(BaseModel):
             user=self.user,
             password=password,
             sslmode=self.sslmode,
+            sslrootcert=self.sslrootcert,
             connect_timeout="10",
             application_name="northwind-serving-load",
         )
@@ -94,12 +98,16 @@ def endpoint_from_arguments(
 
 
 def settings_from_secret(
-    secret_id: str | None, endpoint: ServingDatabaseEndpoint | None = None, client: object | None = None
+    secret_id: str | None,
+    endpoint: ServingDatabaseEndpoint | None = None,
+    client: object | None = None,
+    ca_bundle: str | None = None,
 ) -> ServingDatabaseSettings:
     """Credentials from Secrets Manager (or ``$NORTHWIND_SERVING_DB_SECRET`` locally) joined to ``endpoint``.
 
     ``endpoint`` (from the job's arguments) wins over any host, port or database name in the secret; without
-    it the secret must carry the host.
+    it the secret must carry the host. With ``ca_bundle`` (a PEM file) the server is verified against it and
+    its name (``verify-full``), whatever the secret says.
     """
     source = secret_id or LOCAL_SECRET_ENV_VAR
     try:
@@ -112,6 +120,8 @@ def settings_from_secret(
             f"serving database secret {source} is not usable (not a JSON object); "
             "store a JSON object with username and password"
         )
+    if ca_bundle is not None:
+        values = {**values, "sslmode": "verify-full", "sslrootcert": ca_bundle}
     if endpoint is not None:
         values = {**values, **endpoint.model_dump()}
     elif not values.get("host"):
@@ -134,11 +144,18 @@ def _problems(error: ValidationError) -> str:
 
 
 def settings_with_iam_token(
-    endpoint: ServingDatabaseEndpoint, user: str, rds_client: object
+    endpoint: ServingDatabaseEndpoint, user: str, rds_client: object, ca_bundle: str
 ) -> ServingDatabaseSettings:
     """Log in to ``endpoint`` as ``user`` with an RDS IAM authentication token (signed locally by the caller's
-    role, valid 15 minutes; the role needs ``rds-db:connect`` for that database user)."""
+    role, valid 15 minutes; the role needs ``rds-db:connect`` for that database user), verifying the server
+    against ``ca_bundle`` (a token is a credential: it goes only to the database the bundle vouches for)."""
     token = rds_client.generate_db_auth_token(DBHostname=endpoint.host, Port=endpoint.port, DBUsername=user)
     return ServingDatabaseSettings(
-        host=endpoint.host, port=endpoint.port, dbname=endpoint.dbname, username=user, password=token
+        host=endpoint.host,
+        port=endpoint.port,
+        dbname=endpoint.dbname,
+        username=user,
+        password=token,
+        sslmode="verify-full",
+        sslrootcert=ca_bundle,
     )

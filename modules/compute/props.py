@@ -122,12 +122,14 @@ class DatabaseEndpoint:
         port: PostgreSQL port.
         name: database name.
         security_group_id: the database's security group (the instances' only PostgreSQL egress).
+        ca_bundle_url: the HTTPS URL of the certificate authorities the instances verify the database against.
     """
 
     address: str
     port: int
     name: str
     security_group_id: str
+    ca_bundle_url: str
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ aws s3 cp --recursive --only-show-errors \\
 python3.11 -m venv {app_dir}
 {app_dir}/bin/pip install --no-index --find-links /var/cache/{service}/wheelhouse \\
   '{release.package}=={release.version}' uvicorn
-curl -fsS -o /etc/{service}/rds-ca.pem https://truststore.pki.rds.amazonaws.com/{spec.region}/{spec.region}-bundle.pem
+curl -fsS --proto =https -o /etc/{service}/rds-ca.pem {spec.database.ca_bundle_url}
 openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj '/CN={service}' \\
   -keyout {tls_dir}/key.pem -out {tls_dir}/cert.pem
 cat > /etc/{service}/environment <<'ENVIRONMENT'

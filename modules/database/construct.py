@@ -24,6 +24,13 @@ ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDS
 # The CA every client verifies against (verify-full); rds-ca-2019 has expired.
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
+
+def rds_ca_bundle_url(region: str) -> str:
+    """Where AWS publishes the region's RDS certificate authorities (every current CA, ``CA_CERTIFICATE``
+    among them), over HTTPS."""
+    return f"https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+
+
 # Parameters: TLS only, statements slower than a second, connections, lock waits, DDL and role changes
 # (pgaudit). (name, value, apply method): static parameters apply at the next reboot.
 PARAMETERS = (
@@ -47,7 +54,8 @@ class ServingDatabase(Construct):
     (``glue_connection``, whose ``glue_security_group`` it admits), anything else through ``admit``.
 
     Exposes ``instance``, ``security_group``, ``glue_security_group``, ``glue_connection``, ``address``,
-    ``port``, ``master_user_secret_arn``, ``resource_id`` and ``identifier``.
+    ``port``, ``master_user_secret_arn``, ``resource_id``, ``identifier`` and ``ca_bundle_url`` (the bundle
+    clients verify the server's certificate against).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DatabaseProps) -> None:
@@ -55,6 +63,7 @@ class ServingDatabase(Construct):
         self.props = props
         self.identifier = props.identifier
         self.port = POSTGRES_PORT
+        self.ca_bundle_url = rds_ca_bundle_url(props.region)
         network = props.network
         self.security_group = SecurityGroup(
             self,
@@ -211,7 +220,7 @@ class ServingDatabase(Construct):
                     security_groups=[self.security_group.id],
                 ),
                 SecurityGroupEgress(
-                    description="HTTPS to S3, Glue, KMS and Secrets Manager endpoints",
+                    description="HTTPS to AWS endpoints, the RDS CA truststore and the jobs' Python packages",
                     protocol="tcp",
                     from_port=443,
                     to_port=443,

@@ -20,6 +20,7 @@ from modules.compute import (
     render_user_data,
     uvicorn_options,
 )
+from modules.database.construct import rds_ca_bundle_url
 from scripts.report_serving import compute_row
 
 
@@ -194,7 +195,7 @@ BOOT = BootSpec(
     release=ServiceRelease(
         "northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket", "0123456789abcdef"
     ),
-    database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1"),
+    database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1", rds_ca_bundle_url("eu-west-2")),
     runtime=RUNTIME,
     service_port=8443,
     log_group_name="/northwind/analytics/x",

@@ -9,7 +9,9 @@ imports drift from the stack fails here.
 
 Stand-ins (only for what cannot run here): ``tests/support/glue_runtime`` for the Glue runtime; moto's in-process
 double for Secrets Manager, CloudWatch and the RDS token signer; a local folder behind the lake bucket (local Spark
-cannot read S3); the local catalog API for the catalog's URL. PostgreSQL is the real local server, over TLS.
+cannot read S3); the local catalog API for the catalog's URL; a loopback HTTPS server for AWS's RDS truststore,
+serving the local server's certificate authority as the region's bundle. PostgreSQL is the real local server,
+over TLS the jobs verify (``verify-full``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from etl.pipeline import PipelineConfig, prepare_sources
 from tests.support.glue_runtime import GLUE_RUNTIME_PATH
 from tests.support.postgres import postgres_database, postgres_server
 from tests.support.rapidapi_stub import RapidApiStub
+from tests.support.truststore import LocalTruststore
 
 __all__ = ["postgres_database", "postgres_server"]
 pytestmark = pytest.mark.slow
@@ -167,7 +170,7 @@ def _land_sources(root: Path, tmp_path: Path) -> None:
 
 @mock_aws
 def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
-    synthesized, spark, postgres_database, tmp_path, monkeypatch
+    synthesized, environments, spark, postgres_database, tmp_path, monkeypatch
 ):
     stack = synthesized["dev"]
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
@@ -199,10 +202,27 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
     bootstrap = next(job for job in jobs.values() if job["name"] == f"{stack.name}-bootstrap-serving")
     source = Path(__file__).resolve().parents[2] / "etl" / "samples" / "northwind"
 
-    with LocalCatalogApi(source, CATALOG_TOKEN) as api, RapidApiStub(api_key=RAPIDAPI_KEY) as valuations:
-        # The APIs' addresses are settings, not resources: local servers stand in for them.
-        urls = {"--catalog_base_url": api.base_url, "--valuation_base_url": valuations.base_url}
-        resources = LocalResources(stack, values, urls)
+    # The serving jobs verify the database against the region's RDS bundle, wired from the database construct.
+    env_region = environments["dev"].region
+    for job in (bootstrap, *(j for j in jobs.values() if j["name"].endswith("-serve"))):
+        assert job["default_arguments"]["--serving_db_ca_bundle_url"] == (
+            f"https://truststore.pki.rds.amazonaws.com/{env_region}/{env_region}-bundle.pem"
+        )
+    bundle = {f"/{env_region}/{env_region}-bundle.pem": Path(postgres_database.sslrootcert).read_text()}
+
+    with (
+        LocalCatalogApi(source, CATALOG_TOKEN) as api,
+        RapidApiStub(api_key=RAPIDAPI_KEY) as valuations,
+        LocalTruststore(bundle) as truststore,
+    ):
+        monkeypatch.setenv("SSL_CERT_FILE", str(truststore.ca_certificate))
+        # The APIs' addresses are settings and the truststore AWS's, not resources: local servers stand in for them.
+        stand_ins = {
+            "--catalog_base_url": api.base_url,
+            "--valuation_base_url": valuations.base_url,
+            "--serving_db_ca_bundle_url": truststore.region_url(env_region),
+        }
+        resources = LocalResources(stack, values, stand_ins)
         _run(resources, bootstrap, {}, monkeypatch)
         ran = {bootstrap["name"]}
         for job_reference, arguments in _steps(stack):

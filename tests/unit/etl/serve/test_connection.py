@@ -42,7 +42,10 @@ def test_in_aws_the_managed_secrets_credentials_join_the_endpoint_from_the_job_a
         "analytics",
         "loader",
     )
-    assert settings.sslmode == "require"
+    # Verified by default; a job passes the RDS bundle (ca_bundle) and the settings carry it to libpq.
+    assert settings.sslmode == "verify-full"
+    bundled = settings_from_secret("rds!db-1", endpoint, client=secretsmanager, ca_bundle="/tmp/rds-bundle.pem")
+    assert "sslmode=verify-full" in bundled.conninfo() and "sslrootcert=/tmp/rds-bundle.pem" in bundled.conninfo()
     assert "password=s3cr3t!" in settings.conninfo()
     assert "s3cr3t" not in repr(settings)
 

@@ -23,14 +23,17 @@ ARGS = {
     "serving_db_port": "5432",
     "serving_db_name": "northwind",
     "serving_db_user": "serving_load",
+    "serving_db_ca_bundle_url": "https://truststore.pki.rds.amazonaws.com/eu-west-2/eu-west-2-bundle.pem",
 }
 
 
-def _endpoint(database) -> dict[str, str]:
+def _endpoint(database, truststore) -> dict[str, str]:
+    """The local server's address, and the stand-in truststore's bundle for it."""
     return {
         "serving_db_host": database.host,
         "serving_db_port": str(database.port),
         "serving_db_name": database.dbname,
+        "serving_db_ca_bundle_url": truststore.region_url("eu-west-2"),
     }
 
 
@@ -53,17 +56,18 @@ def test_datasets_that_feed_no_serving_table_are_refused():
 
 @mock_aws
 def test_the_load_logs_in_as_its_own_role_after_the_bootstrap_created_it(
-    spark, curated_lake, postgres_database, monkeypatch
+    spark, curated_lake, postgres_database, truststore, monkeypatch
 ):
     """Secrets Manager and the RDS token signer are moto's in-process doubles (the local server trusts loopback, so
     the token is not checked); the database is the real local server, over TLS as in AWS."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
     owner = {"username": postgres_database.user, "password": "unused"}
     boto3.client("secretsmanager").create_secret(Name="rds!db-1", SecretString=json.dumps(owner))
-    applied = bootstrap(BootstrapJobArgs.parse({"serving_db_secret_id": "rds!db-1", **_endpoint(postgres_database)}))
+    endpoint = _endpoint(postgres_database, truststore)
+    applied = bootstrap(BootstrapJobArgs.parse({"serving_db_secret_id": "rds!db-1", **endpoint}))
     assert "V005__serving_load_role.sql" in [m.file_name for m in applied]
 
-    args = ServeJobArgs.parse({**ARGS, **_endpoint(postgres_database), "datasets": "orders"})
+    args = ServeJobArgs.parse({**ARGS, **endpoint, "datasets": "orders"})
     results = main(spark, args, curated_lake, boto3.client("rds"))
 
     with psycopg.connect(postgres_database.conninfo()) as connection:
@@ -77,10 +81,33 @@ def test_the_load_logs_in_as_its_own_role_after_the_bootstrap_created_it(
 
 
 @mock_aws
-def test_a_load_that_cannot_log_in_says_to_run_the_bootstrap(spark, curated_lake, postgres_database, monkeypatch):
+def test_a_load_that_cannot_log_in_says_to_run_the_bootstrap(
+    spark, curated_lake, postgres_database, truststore, monkeypatch
+):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
-    args = ServeJobArgs.parse({**ARGS, **_endpoint(postgres_database), "serving_db_user": "nobody_here"})
+    args = ServeJobArgs.parse({**ARGS, **_endpoint(postgres_database, truststore), "serving_db_user": "nobody_here"})
 
     with pytest.raises(ServingLoginError, match="run the serving bootstrap job once") as raised:
         main(spark, args, curated_lake, boto3.client("rds"))
     assert "\n" not in str(raised.value)
+
+
+@mock_aws
+def test_neither_job_sends_a_credential_to_a_server_the_bundle_does_not_vouch_for(
+    spark, curated_lake, postgres_database, truststore, monkeypatch
+):
+    """Pointed at another authority's bundle, the bootstrap refuses the server before logging in with the
+    owner's password, and the load before sending its token."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    boto3.client("secretsmanager").create_secret(
+        Name="rds!db-1", SecretString=json.dumps({"username": postgres_database.user, "password": "unused"})
+    )
+    impostor = {
+        **_endpoint(postgres_database, truststore),
+        "serving_db_ca_bundle_url": truststore.region_url("eu-west-1"),
+    }
+
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
+        bootstrap(BootstrapJobArgs.parse({"serving_db_secret_id": "rds!db-1", **impostor}))
+    with pytest.raises(ServingLoginError, match=r"certificate verify failed.*RDS CA bundle vouches for"):
+        main(spark, ServeJobArgs.parse({**ARGS, **impostor}), curated_lake, boto3.client("rds"))
