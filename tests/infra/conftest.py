@@ -98,6 +98,12 @@ def stack(request, synthesized) -> SynthesizedStack:
     return synthesized[request.param]
 
 
+@pytest.fixture(scope="session", params=["dev", "stage", "prod", "delivery"])
+def any_stack(request, synthesized) -> SynthesizedStack:
+    """Every synthesized stack in turn, the delivery account's too: for rules that hold for every stack."""
+    return synthesized[request.param]
+
+
 @pytest.fixture
 def aws_double(monkeypatch):
     """moto stands in for AWS (AWS itself cannot be reached from tests); its default account is 123456789012."""

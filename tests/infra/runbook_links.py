@@ -57,20 +57,15 @@ def link_problem(text: str, where: str) -> str | None:
     return "; ".join(problems) or None
 
 
-def alert_topic_reference(stack) -> str:
-    """``${aws_sns_topic.<id>.arn}`` of the environment's alert topic."""
-    (topic_id,) = [k for k, t in stack.resources("aws_sns_topic").items() if t["name"] == f"{stack.name}-alerts"]
-    return f"${{aws_sns_topic.{topic_id}.arn}}"
-
-
 def alerting_rules(stack) -> list[tuple[dict, dict]]:
-    """(rule, target) of every EventBridge rule with a target on the alert topic."""
-    topic = alert_topic_reference(stack)
+    """(rule, target) of every EventBridge rule with a target on a topic of the stack (the alert topic; any
+    topic a rule publishes to reaches people)."""
+    topics = {f"${{aws_sns_topic.{topic_id}.arn}}" for topic_id in stack.resources("aws_sns_topic")}
     rules = stack.resources("aws_cloudwatch_event_rule")
     return [
         (rules[referenced(target["rule"])[1]], target)
         for target in stack.resources("aws_cloudwatch_event_target").values()
-        if target["arn"] == topic
+        if target["arn"] in topics
     ]
 
 
