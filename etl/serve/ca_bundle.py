@@ -44,6 +44,10 @@ def fetch_ca_bundle(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) 
         raise CaBundleError(f"cannot fetch the CA bundle {url}: HTTP {error.code} {error.reason}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise CaBundleError(
+                f"refusing the CA bundle {url}: the server's certificate is not trusted ({reason.verify_message})"
+            ) from None
         raise CaBundleError(
             f"cannot fetch the CA bundle {url} ({reason}); the job needs HTTPS egress (NAT) from its subnet"
         ) from None
