@@ -76,14 +76,14 @@ class LocalPostgres:
         against ``ca_certificate`` and the host name, otherwise no TLS)."""
         if not self.port:
             raise LocalPostgresError("the local PostgreSQL server is not running; start it first")
-        tls = {"sslmode": "verify-full", "sslrootcert": str(self.ca_certificate)} if self.tls else {}
         return ServingDatabaseSettings(
             host="127.0.0.1",
             port=self.port,
             dbname=DATABASE,
             user=SERVER_USER,
             password=None,
-            **({"sslmode": "disable"} | tls),
+            sslmode="verify-full" if self.tls else "disable",
+            sslrootcert=str(self.ca_certificate) if self.tls else None,
         )
 
     def _run(self, command: list[str], what: str) -> None:
