@@ -12,19 +12,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import psycopg
 from pyspark.sql import SparkSession
 
 from etl.jobs import JobArgument, JobArgumentError, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
-from etl.serve.ca_bundle import CaBundleError, ca_bundle_file
-from etl.serve.connection import (
-    ServingDatabaseConfigError,
-    ServingDatabaseEndpoint,
-    endpoint_from_arguments,
-    settings_with_iam_token,
-)
+from etl.serve.ca_bundle import CaBundleError
+from etl.serve.connection import ServingDatabaseConfigError, ServingDatabaseEndpoint, endpoint_from_arguments
 from etl.serve.load import SERVING_TABLES, ServingInputError, load_serving, tables_for
+from etl.serve.login import ServingLoginError, connect_as_load_role
 from etl.serve.migrate import MigrationError
 from etl.serve.upsert import ServingSchemaError, UpsertResult
 
@@ -39,10 +34,6 @@ ARGUMENTS = (
     JobArgument("serving_db_user", "the load's database role, which logs in with an IAM token"),
     JobArgument("serving_db_ca_bundle_url", "the HTTPS URL of the RDS CA bundle the database is verified against"),
 )
-
-
-class ServingLoginError(RuntimeError):
-    """The load could not log in to the serving database; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -82,24 +73,10 @@ def main(
     import boto3
 
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
-    endpoint = args.serving_db_endpoint
-    with ca_bundle_file(args.serving_db_ca_bundle_url) as ca_bundle:
-        settings = settings_with_iam_token(endpoint, args.serving_db_user, rds or boto3.client("rds"), ca_bundle)
-        try:
-            connection = psycopg.connect(settings.conninfo())
-        except psycopg.OperationalError as error:
-            cause = str(error).strip().splitlines()[-1]
-            what_to_do = (
-                "the server is not one the RDS CA bundle vouches for under that name; do not weaken sslmode"
-                if "certificate" in cause
-                else "the first time, run the serving bootstrap job once"
-            )
-            raise ServingLoginError(
-                f"cannot log in to {endpoint.host}:{endpoint.port}/{endpoint.dbname} as {args.serving_db_user} "
-                f"({cause}); {what_to_do} "
-                "(docs/runbooks/pipeline-failure.md#the-serving-load-cannot-log-in-or-migrate)"
-            ) from None
-    with connection:
+    rds = rds or boto3.client("rds")
+    with connect_as_load_role(
+        args.serving_db_endpoint, args.serving_db_user, rds, args.serving_db_ca_bundle_url
+    ) as connection:
         results = load_serving(spark, store, connection, tables_for(args.datasets))
     for result in results:
         log.info(

@@ -13,8 +13,9 @@ from moto import mock_aws
 from etl.jobs import JobArgumentError
 from etl.jobs.bootstrap_serving import BootstrapJobArgs
 from etl.jobs.bootstrap_serving import main as bootstrap
-from etl.jobs.serve import ServeJobArgs, ServingLoginError, main
+from etl.jobs.serve import ServeJobArgs, main
 from etl.serve.connection import ServingDatabaseConfigError, ServingDatabaseEndpoint
+from etl.serve.login import ServingLoginError
 
 ARGS = {
     "lake_bucket": "lake",
