@@ -4,9 +4,9 @@ The customer's key never appears in the job's arguments (they are kept in the jo
 ``--request_id`` and reads the request the requester wrote to ``reports/erasure/requests/<request_id>.json``
 (``{"customer_id": ..., "requested_by": ...}``), erases the customer from every version of the lake bucket, the
 replica's versions (``--replica_bucket``, prod only) and the serving database (logged in as the load's own
-role), writes the audit record, and deletes the request, every version of it. It runs in the VPC through the
-stack's Glue connection; it is started by hand (``make erase-customer ENV=...``), never on a schedule. Only the
-``__main__`` block knows about Glue.
+role, to a server the RDS CA bundle ``--serving_db_ca_bundle_url`` vouches for), writes the audit record, and
+deletes the request, every version of it. It runs in the VPC through the stack's Glue connection; it is started
+by hand (``make erase-customer ENV=...``), never on a schedule. Only the ``__main__`` block knows about Glue.
 """
 
 from __future__ import annotations
@@ -24,12 +24,9 @@ from etl.erase.run import ErasureRequest, ErasureRequestError, LakeTarget, erase
 from etl.jobs import JobArgument, present, require, run_entry
 from etl.lake import LakeStore, S3LakeStore
 from etl.secrets import SecretUnavailableError
-from etl.serve.connection import (
-    ServingDatabaseConfigError,
-    ServingDatabaseEndpoint,
-    endpoint_from_arguments,
-    settings_with_iam_token,
-)
+from etl.serve.ca_bundle import CaBundleError
+from etl.serve.connection import ServingDatabaseConfigError, ServingDatabaseEndpoint, endpoint_from_arguments
+from etl.serve.login import ServingLoginError, connect_as_load_role
 
 log = logging.getLogger(__name__)
 REQUESTS_PREFIX = "reports/erasure/requests/"
@@ -43,6 +40,7 @@ ARGUMENTS = (
     JobArgument("serving_db_port", "the serving database's port"),
     JobArgument("serving_db_name", "the serving database's name"),
     JobArgument("serving_db_user", "the load's database role, which logs in with an IAM token"),
+    JobArgument("serving_db_ca_bundle_url", "the HTTPS URL of the RDS CA bundle the database is verified against"),
 )
 
 
@@ -62,6 +60,7 @@ class EraseJobArgs:
     pseudonym_secret_id: str
     serving_db_endpoint: ServingDatabaseEndpoint
     serving_db_user: str
+    serving_db_ca_bundle_url: str
 
     @classmethod
     def parse(cls, raw: dict[str, str]) -> EraseJobArgs:
@@ -77,6 +76,7 @@ class EraseJobArgs:
                 given["serving_db_host"], given["serving_db_port"], given["serving_db_name"]
             ),
             serving_db_user=given["serving_db_user"],
+            serving_db_ca_bundle_url=given["serving_db_ca_bundle_url"],
         )
 
 
@@ -102,8 +102,10 @@ def main(args: EraseJobArgs, s3: object | None = None, rds: object | None = None
     targets = [LakeTarget(S3Objects(args.lake_bucket, args.lake_kms_key_id, s3), lake)]
     if args.replica_bucket:
         targets.append(LakeTarget(S3Objects(args.replica_bucket, args.lake_kms_key_id, s3, writes=False), None))
-    settings = settings_with_iam_token(args.serving_db_endpoint, args.serving_db_user, rds or boto3.client("rds"))
-    with psycopg.connect(settings.conninfo()) as connection:
+    rds = rds or boto3.client("rds")
+    with connect_as_load_role(
+        args.serving_db_endpoint, args.serving_db_user, rds, args.serving_db_ca_bundle_url
+    ) as connection:
         record = erase_customer(
             request, targets, lake, resolve_pseudonym_key(args.pseudonym_secret_id), connection, log.info
         )
@@ -129,5 +131,12 @@ if __name__ == "__main__":
     run_entry(
         "erase_customer",
         lambda: main(EraseJobArgs.parse(getResolvedOptions(sys.argv, present(ARGUMENTS, sys.argv)))),
-        (ErasureRequestError, SecretUnavailableError, ServingDatabaseConfigError, psycopg.OperationalError),
+        (
+            ErasureRequestError,
+            SecretUnavailableError,
+            ServingDatabaseConfigError,
+            CaBundleError,
+            ServingLoginError,
+            psycopg.OperationalError,
+        ),
     )

@@ -88,14 +88,15 @@ def test_connections_require_tls_and_slow_statements_connections_locks_and_ddl_a
 
 
 def test_every_client_verifies_the_database_against_the_regions_rds_bundle_it_fetches_over_https(stack, environments):
-    """The instance presents a certificate from rds-ca-rsa2048-g1; the serving jobs and the analytics instances
-    verify it (verify-full) against the bundle AWS publishes for the region, the same URL for both, from the
-    database construct (a bundle of another region does not hold this region's CA)."""
+    """The instance presents a certificate from rds-ca-rsa2048-g1; every job that logs in to it (the serving
+    bootstrap and load, the erasure) and the analytics instances verify it (verify-full) against the bundle AWS
+    publishes for the region, the same URL for all, from the database construct (a bundle of another region does
+    not hold this region's CA)."""
     region = _env(stack, environments).region
     bundle = f"https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
     assert stack.one("aws_db_instance")["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
     jobs = [j for j in stack.resources("aws_glue_job").values() if "--serving_db_host" in j["default_arguments"]]
-    assert {j["name"].removeprefix(f"{stack.name}-") for j in jobs} == {"serve", "bootstrap-serving"}
+    assert {j["name"].removeprefix(f"{stack.name}-") for j in jobs} == {"serve", "bootstrap-serving", "erase-customer"}
     assert all(j["default_arguments"]["--serving_db_ca_bundle_url"] == bundle for j in jobs)
     boot_script = stack.one("aws_launch_template")["user_data"]
     assert f"curl -fsS --proto =https -o /etc/northwind-analytics/rds-ca.pem {bundle}" in boot_script

@@ -202,9 +202,9 @@ def test_every_synthesized_job_runs_its_script_with_its_synthesized_arguments(
     bootstrap = next(job for job in jobs.values() if job["name"] == f"{stack.name}-bootstrap-serving")
     source = Path(__file__).resolve().parents[2] / "etl" / "samples" / "northwind"
 
-    # The serving jobs verify the database against the region's RDS bundle, wired from the database construct.
+    # Every job logging in to the database verifies it against the region's RDS bundle, from the database construct.
     env_region = environments["dev"].region
-    for job in (bootstrap, *(j for j in jobs.values() if j["name"].endswith("-serve"))):
+    for job in (j for j in jobs.values() if "--serving_db_host" in j["default_arguments"]):
         assert job["default_arguments"]["--serving_db_ca_bundle_url"] == (
             f"https://truststore.pki.rds.amazonaws.com/{env_region}/{env_region}-bundle.pem"
         )

@@ -18,6 +18,7 @@ ARGS = {
     "serving_db_port": "5432",
     "serving_db_name": "northwind",
     "serving_db_user": "serving_load",
+    "serving_db_ca_bundle_url": "https://truststore.pki.rds.amazonaws.com/eu-west-2/eu-west-2-bundle.pem",
 }
 
 
