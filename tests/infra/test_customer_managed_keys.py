@@ -17,6 +17,11 @@ KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_codepipeline": ("artifact_store.encryption_key.id",),
     "aws_config_delivery_channel": ("s3_kms_key_arn",),
     "aws_db_instance": ("kms_key_id", "performance_insights_kms_key_id", "master_user_secret_kms_key_id"),
+    "aws_kinesis_firehose_delivery_stream": (
+        "server_side_encryption.key_arn",
+        "extended_s3_configuration.kms_key_arn",
+    ),
+    "aws_lambda_function": ("kms_key_arn",),
     "aws_glue_data_catalog_encryption_settings": (
         "data_catalog_encryption_settings.encryption_at_rest.sse_aws_kms_key_id",
         "data_catalog_encryption_settings.connection_password_encryption.aws_kms_key_id",
@@ -36,11 +41,13 @@ KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_secretsmanager_secret": ("kms_key_id",),
     "aws_sfn_state_machine": ("encryption_configuration.kms_key_id",),
     "aws_sns_topic": ("kms_master_key_id",),
+    "aws_sqs_queue": ("kms_master_key_id",),
 }
 # Resource type -> (attribute, resource type it must reference): encrypted through another resource's keys.
 ENCRYPTED_THROUGH: dict[str, tuple[str, str]] = {
     "aws_glue_job": ("security_configuration", "aws_glue_security_configuration"),
     "aws_flow_log": ("log_destination", "aws_cloudwatch_log_group"),
+    "aws_cloudwatch_log_stream": ("log_group_name", "aws_cloudwatch_log_group"),
 }
 # Resources (by construct path, after the stack name) that use an AWS-owned key on purpose, and why.
 AWS_OWNED_KEY_EXCEPTIONS: dict[str, str] = {
@@ -64,6 +71,8 @@ NO_KEY_OPTION: dict[str, str] = {
         "A key on the default bus is an account-wide setting outside the stacks."
     ),
     "aws_cloudwatch_event_target": "Configuration only.",
+    "aws_cloudwatch_log_metric_filter": "Configuration only; the log group it reads has the logs key.",
+    "aws_cloudwatch_log_resource_policy": "Permissions configuration.",
     "aws_cloudwatch_metric_alarm": "Configuration only; CloudWatch offers no key option.",
     "aws_codestarconnections_connection": "The connection's credentials are held by AWS; no key option.",
     "aws_config_config_rule": "Configuration only; evaluations are delivered through the channel (audit key).",
@@ -92,6 +101,8 @@ NO_KEY_OPTION: dict[str, str] = {
     "aws_lakeformation_permissions": "Permissions configuration.",
     "aws_lakeformation_resource": "Permissions configuration.",
     "aws_lakeformation_resource_lf_tags": "Permissions configuration.",
+    "aws_lambda_function_event_invoke_config": "Configuration only; failed events go to the landing-key queue.",
+    "aws_lambda_permission": "Permissions configuration.",
     "aws_lb": "Holds no data at rest; its access logs go to the access-log bucket.",
     "aws_lb_listener": "Configuration; its certificate is ACM's.",
     "aws_lb_target_group": "Configuration only.",
@@ -114,6 +125,12 @@ NO_KEY_OPTION: dict[str, str] = {
     "aws_sns_topic_policy": "Configuration only.",
     "aws_sns_topic_subscription": "Configuration only.",
     "aws_subnet": "Network configuration.",
+    "aws_transfer_server": (
+        "Holds no files at rest: uploads are written straight to the lake bucket (lake key); its host key is held "
+        "by the service, which offers no key option; its logs go to a logs-key log group."
+    ),
+    "aws_transfer_ssh_key": "A partner's public key: public by nature.",
+    "aws_transfer_user": "Identity configuration: the partner's home folder mapping and role.",
     "aws_vpc": "Network configuration.",
     "aws_vpc_endpoint": "Network configuration.",
     "aws_vpc_security_group_egress_rule": "Network configuration.",
@@ -175,14 +192,14 @@ def test_the_check_names_a_resource_on_an_aws_owned_key_and_a_resource_type_nobo
     resources = {
         **stack.config["resource"],
         "aws_sfn_state_machine": {machine_name: on_aws_key},
-        "aws_kinesis_firehose_delivery_stream": {"stream": {"//": machine["//"]}},
+        "aws_dynamodb_table": {"table": {"//": machine["//"]}},
     }
     altered = type(stack)(stack.name, stack.path, {**stack.config, "resource": resources})
     gaps = customer_managed_key_gaps(altered)
     assert any(
         gap.startswith("aws_sfn_state_machine.") and "encryption_configuration.kms_key_id" in gap for gap in gaps
     )
-    assert any(gap.startswith("aws_kinesis_firehose_delivery_stream.") and "unclassified" in gap for gap in gaps)
+    assert any(gap.startswith("aws_dynamodb_table.") and "unclassified" in gap for gap in gaps)
 
 
 def test_every_aws_owned_key_exception_still_names_a_resource_of_the_stacks(synthesized):
