@@ -80,9 +80,9 @@ class PipelineConfigError(ValueError):
 class PipelineConfig:
     """One local run: where the lake, the sources and the generated files live, and which day it processes.
 
-    ``lookback_days`` (default 3) is how many earlier raw partitions curation re-reads for late data;
-    ``orders_mode`` defaults to incremental (by the ``orderDate`` watermark kept in the lake); the generated
-    clickstream has ``clickstream_events`` events (default 20,000) over ``clickstream_days`` days (default 7).
+    ``lookback_days`` (default 3) is how many earlier days of landed files curation re-reads; ``orders_mode``
+    defaults to incremental (new and changed records, by the digests kept in the lake); the generated clickstream
+    has ``clickstream_events`` events (default 20,000) over ``clickstream_days`` days (default 7).
     """
 
     lake: Path

@@ -84,7 +84,7 @@ def test_the_local_pipeline_balances_fills_the_serving_tables_changes_nothing_wh
     assert stored == expected
 
     assert sum(line.files_landed + line.new_versions for line in second.datasets.values()) == 0
-    # Incremental orders land nothing when no order is newer than the watermark; every other file is a no-op.
+    # Incremental orders land nothing when no record changed; every other file is a no-op.
     redelivered = {"customers", "products", "clickstream_events", "market_indicators"}
     assert {name: second.datasets[name].files_skipped for name in redelivered} == {
         name: first.datasets[name].files_landed for name in redelivered
