@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -95,14 +96,14 @@ class GateResult:
         return not self.stale_suppressions and all(not s.failed and not s.parsing_errors for s in self.stacks.values())
 
 
-def run_checkov(stacks_dir: Path, checkov: Path = CHECKOV) -> list[dict]:
-    """Run checkov once over every stack folder (offline) and return its JSON reports."""
+def run_checkov(stack_file: Path, checkov: Path = CHECKOV) -> list[dict]:
+    """Run checkov over one synthesized stack file (offline) and return its JSON reports."""
     if not checkov.exists():
         raise PolicyGateError(f"checkov not installed at {checkov}; run 'make bootstrap' to install it")
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     env.pop("BC_API_KEY", None)  # never talk to the vendor platform
     completed = subprocess.run(
-        [str(checkov), "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json", "--compact"],
+        [str(checkov), "-f", str(stack_file), "--framework", "terraform_json", "-o", "json", "--compact"],
         capture_output=True,
         text=True,
         env=env,
@@ -116,6 +117,15 @@ def run_checkov(stacks_dir: Path, checkov: Path = CHECKOV) -> list[dict]:
     except json.JSONDecodeError:
         raise PolicyGateError(f"checkov printed no JSON report: {completed.stderr.strip()[-500:]}") from None
     return report if isinstance(report, list) else [report]
+
+
+def scan_stacks(stack_files: list[Path], checkov: Path = CHECKOV, workers: int | None = None) -> list[dict]:
+    """checkov over each stack file, one process per stack, as many at a time as there are cores (``workers``);
+    each scan is single-threaded, so one process per stack is what keeps every core busy."""
+    workers = workers or min(len(stack_files), os.cpu_count() or 1) or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        reports = list(pool.map(lambda path: run_checkov(path, checkov), stack_files))
+    return [report for stack_reports in reports for report in stack_reports]
 
 
 def _environment_of(file_path: str, stack_environments: dict[str, str]) -> str:
@@ -199,11 +209,12 @@ def run_gate(
     environment still accepts entries for the others.
     """
     suppressions = load_suppressions(suppressions_file, known_environments or set(stack_environments.values()))
-    types = {}
+    types, stack_files = {}, []
     for stack, env in stack_environments.items():
         config_path = stacks_dir / stack / "cdk.tf.json"
+        stack_files.append(config_path)
         try:
             types[env] = resource_types(json.loads(config_path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError):
             types[env] = {}  # checkov reports the parsing error for this stack
-    return evaluate(run_checkov(stacks_dir), stack_environments, suppressions, types)
+    return evaluate(scan_stacks(stack_files), stack_environments, suppressions, types)
