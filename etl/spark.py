@@ -6,6 +6,11 @@ Glue 5.0 runs Spark 3.5.4 with UTC session time; the settings here mirror the on
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from pyspark.sql import SparkSession
 
 # Settings the curated zone depends on, applied identically locally and in Glue.
@@ -40,3 +45,31 @@ def build_local_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+@dataclass
+class SparkWork:
+    """How much Spark work a block of code triggered: jobs (each a set of stages scheduled together) and SQL
+    executions (one per DataFrame action: a collect, a count, a write)."""
+
+    jobs: int = 0
+    actions: int = 0
+
+
+@contextmanager
+def counted_spark_work(spark: SparkSession, label: str) -> Iterator[SparkWork]:
+    """Count the jobs and actions the block triggers; ``label`` names the job group they run in (also shown in
+    Spark's UI). The counts are filled in when the block ends."""
+    context = spark.sparkContext
+    group = f"{label}-{uuid.uuid4().hex[:8]}"
+    store = spark._jsparkSession.sharedState().statusStore()  # the SQL tab's store: one execution per action
+    executions_before = store.executionsCount()
+    work = SparkWork()
+    context.setJobGroup(group, label)
+    try:
+        yield work
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+        context.setLocalProperty("spark.job.description", None)
+        work.jobs = len(context.statusTracker().getJobIdsForGroup(group))
+        work.actions = store.executionsCount() - executions_before

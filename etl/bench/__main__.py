@@ -21,11 +21,15 @@ from rich.table import Table
 
 from etl.bench.run import BenchSize, SizeResult, measure, results_document
 from etl.generate.dataset import GeneratorSpecError
-from etl.pipeline import DEFAULT_LOCAL_DIR, DEFAULT_SOURCE, REPO_ROOT, quiet_local_spark
+from etl.pipeline import CURATED_DATASETS, DEFAULT_LOCAL_DIR, DEFAULT_SOURCE, REPO_ROOT, quiet_local_spark
 from etl.spark import build_local_session
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__)
 GIB = 1024**3
+
+
+def _work(dataset: str):
+    return lambda r: f"{r.spark_jobs_by_dataset[dataset]} / {r.spark_actions_by_dataset[dataset]}"
 
 
 def _table(results: list[SizeResult]) -> Table:
@@ -45,9 +49,15 @@ def _table(results: list[SizeResult]) -> Table:
         ("DuckDB aggregates s", lambda r: f"{r.duckdb_aggregate_seconds:.2f}"),
         ("Spark / DuckDB (aggregates)", lambda r: f"{r.spark_to_duckdb_aggregate_ratio:.1f}x"),
         ("aggregates agree", lambda r: "yes" if r.aggregates_agree else "NO"),
+        ("Spark clickstream curation s", lambda r: f"{r.curate_seconds_by_dataset['clickstream_events']:.1f}"),
+        ("DuckDB clickstream curation s", lambda r: f"{r.duckdb_clickstream_seconds:.1f}"),
+        ("Spark / DuckDB (clickstream curation)", lambda r: f"{r.spark_to_duckdb_clickstream_ratio:.1f}x"),
+        ("clickstream counts agree", lambda r: "yes" if r.clickstream_counts_agree else "NO"),
+        *((f"Spark jobs / actions: {dataset}", _work(dataset)) for dataset in CURATED_DATASETS),
         ("Spark JVM peak GiB", lambda r: f"{r.spark_jvm_peak_rss_bytes / GIB:.2f}"),
         ("Python driver peak GiB", lambda r: f"{r.driver_peak_rss_bytes / GIB:.2f}"),
         ("DuckDB process peak GiB", lambda r: f"{r.duckdb_peak_rss_bytes / GIB:.2f}"),
+        ("DuckDB curation peak GiB", lambda r: f"{r.duckdb_clickstream_peak_rss_bytes / GIB:.2f}"),
     ]
     for name, show in rows:
         table.add_row(name, *(show(result) for result in results))
@@ -96,8 +106,21 @@ def main(
         raise typer.Exit(2) from None
     finally:
         spark.stop()
-    ratio = results_document(results, machine)["larger_to_smaller_time_ratio"]
-    console.print(f"{scale_divisor}x the data took {ratio}x the time (target for 10x: <= 12x); results in {path}")
+    document = results_document(results, machine)
+    console.print(
+        f"fixed cost of a run (Spark work at zero rows, from the two sizes): {document['fixed_cost_seconds']} s"
+    )
+    peer = results[-1]
+    console.print(
+        f"clickstream curation: Spark {peer.curate_seconds_by_dataset['clickstream_events']:.1f} s, DuckDB "
+        f"{peer.duckdb_clickstream_seconds:.1f} s: Spark takes {peer.spark_to_duckdb_clickstream_ratio}x DuckDB's time "
+        f"(target <= 1.5x); counts {'agree' if peer.clickstream_counts_agree else 'DIFFER'}"
+    )
+    ratio = document["larger_to_smaller_time_ratio"]
+    console.print(f"{scale_divisor}x the data took {ratio}x the time (target for 10x: <= 10x); results in {path}")
+    if not all(r.clickstream_counts_agree and r.balanced for r in results):
+        console.print("[red]error:[/red] a run did not balance, or Spark and DuckDB curated different row counts")
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from etl.bench.duckdb_aggregates import CHECKSUM_COLUMN, DuckDbRun, run_duckdb_aggregates
+from etl.bench.duckdb_clickstream import DATASET as PEER_DATASET
+from etl.bench.duckdb_clickstream import DuckDbCuration, run_duckdb_clickstream
 from etl.bench.memory import driver_peak_rss_bytes, jvm_pid, process_peak_rss_bytes
 from etl.curate import curate_dataset
 from etl.curate.pseudonymize import resolve_pseudonym_key
@@ -27,6 +29,7 @@ from etl.lake import LocalLakeStore
 from etl.localdev.catalog_api import MAX_PAGE_SIZE, LocalCatalogApi
 from etl.pipeline import CURATED_DATASETS
 from etl.serve.load import build_aggregates, loadable_tables, needed_datasets, read_curated
+from etl.spark import counted_spark_work
 
 COMPLETE_MARKER = ".complete.json"
 
@@ -50,6 +53,8 @@ class SizeResult:
     ingest_seconds: float
     curate_seconds: float
     curate_seconds_by_dataset: dict[str, float]
+    spark_jobs_by_dataset: dict[str, int]
+    spark_actions_by_dataset: dict[str, int]
     spark_aggregate_seconds: float
     spark_seconds: float  # curation plus aggregates: the measured work
     rows_landed: int
@@ -63,6 +68,10 @@ class SizeResult:
     spark_jvm_peak_rss_bytes: int
     driver_peak_rss_bytes: int
     duckdb_peak_rss_bytes: int
+    duckdb_clickstream_seconds: float
+    spark_to_duckdb_clickstream_ratio: float
+    clickstream_counts_agree: bool  # curated, quarantined and latest rows equal in Spark and DuckDB
+    duckdb_clickstream_peak_rss_bytes: int
 
 
 def generated_source(size: BenchSize, seed: int, sample_dir: Path, work_dir: Path) -> tuple[Path, float | None]:
@@ -120,10 +129,10 @@ def spark_aggregates(spark: SparkSession, store: LocalLakeStore) -> tuple[float,
     return seconds, checks
 
 
-def duckdb_in_own_process(curated_root: Path) -> DuckDbRun:
-    """DuckDB's run in a fresh process, so its memory is its own and not the driver's."""
+def in_own_process(function, *args):
+    """``function(*args)`` in a fresh process, so DuckDB's memory is its own and not the driver's."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(run_duckdb_aggregates, curated_root).result()
+        return pool.submit(function, *args).result()
 
 
 def measure(
@@ -137,17 +146,27 @@ def measure(
     ingest_seconds = time.perf_counter() - started
     store = LocalLakeStore(lake)
 
-    by_dataset, reports = {}, []
+    by_dataset, jobs, actions, reports = {}, {}, {}, {}
     pseudonym_key = resolve_pseudonym_key()
     for dataset in CURATED_DATASETS:
         began = time.perf_counter()
-        reports.append(curate_dataset(spark, store, dataset, run_date, lookback_days=0, pseudonym_key=pseudonym_key))
+        with counted_spark_work(spark, f"curate {dataset}") as work:
+            reports[dataset] = curate_dataset(
+                spark, store, dataset, run_date, lookback_days=0, pseudonym_key=pseudonym_key
+            )
         by_dataset[dataset] = round(time.perf_counter() - began, 2)
+        jobs[dataset], actions[dataset] = work.jobs, work.actions
     curate_seconds = sum(by_dataset.values())
     aggregate_seconds, spark_checks = spark_aggregates(spark, store)
-    duck = duckdb_in_own_process(lake / "curated")
+    duck: DuckDbRun = in_own_process(run_duckdb_aggregates, lake / "curated")
+    peer: DuckDbCuration = in_own_process(
+        run_duckdb_clickstream, lake, run_date, pseudonym_key, work_dir / f"duckdb-{size.order_lines}"
+    )
+    spark_peer = reports[PEER_DATASET]
+    spark_latest = spark_peer.rows_inserted + spark_peer.rows_updated + spark_peer.rows_unchanged
     duck_checks = {table: (duck.rows[table], duck.totals[table]) for table in duck.rows}
 
+    reports = list(reports.values())
     rows_landed = sum(report.rows_landed for report in reports)
     spark_seconds = curate_seconds + aggregate_seconds
     return SizeResult(
@@ -157,6 +176,8 @@ def measure(
         ingest_seconds=round(ingest_seconds, 2),
         curate_seconds=round(curate_seconds, 2),
         curate_seconds_by_dataset=by_dataset,
+        spark_jobs_by_dataset=jobs,
+        spark_actions_by_dataset=actions,
         spark_aggregate_seconds=round(aggregate_seconds, 2),
         spark_seconds=round(spark_seconds, 2),
         rows_landed=rows_landed,
@@ -170,6 +191,11 @@ def measure(
         spark_jvm_peak_rss_bytes=process_peak_rss_bytes(jvm_pid(spark)),
         driver_peak_rss_bytes=driver_peak_rss_bytes(),
         duckdb_peak_rss_bytes=duck.peak_rss_bytes,
+        duckdb_clickstream_seconds=peer.seconds,
+        spark_to_duckdb_clickstream_ratio=round(by_dataset[PEER_DATASET] / peer.seconds, 2),
+        clickstream_counts_agree=(spark_peer.rows_curated, spark_peer.rows_quarantined, spark_latest)
+        == (peer.rows_curated, peer.rows_quarantined, peer.rows_latest),
+        duckdb_clickstream_peak_rss_bytes=peer.peak_rss_bytes,
     )
 
 
@@ -178,10 +204,19 @@ def scaling_ratio(small: SizeResult, large: SizeResult) -> float:
     return round(large.spark_seconds / small.spark_seconds, 2)
 
 
+def fixed_cost_seconds(small: SizeResult, large: SizeResult) -> float:
+    """The Spark work's time at zero rows, on the line through the two sizes: what every run pays however small
+    (None-free: 0 when the line meets the axis below zero)."""
+    slope = (large.spark_seconds - small.spark_seconds) / (large.rows_landed - small.rows_landed)
+    return round(max(small.spark_seconds - slope * small.rows_landed, 0.0), 2)
+
+
 def results_document(results: list[SizeResult], machine: dict[str, object]) -> dict[str, object]:
     """The JSON document written under bench-results/."""
+    compared = len(results) > 1 and results[-1].rows_landed > results[0].rows_landed
     return {
         "machine": machine,
         "sizes": [asdict(result) for result in results],
         "larger_to_smaller_time_ratio": scaling_ratio(results[0], results[-1]) if len(results) > 1 else None,
+        "fixed_cost_seconds": fixed_cost_seconds(results[0], results[-1]) if compared else None,
     }

@@ -38,14 +38,18 @@ def resolve_pseudonym_key(secret_id: str | None = None, client: object | None = 
         return LOCAL_DEVELOPMENT_KEY
 
 
-def hmac_sha256_hex(value: Column, key: bytes) -> Column:
-    """HMAC-SHA256 of the UTF-8 bytes of ``value`` under ``key``, as lowercase hex; null stays null."""
+def hmac_pads(key: bytes) -> tuple[bytearray, bytearray]:
+    """The inner and outer padded key blocks of HMAC-SHA256 under ``key`` (constants for a fixed key)."""
     if not key:
         raise ValueError("the pseudonymization key is empty; configure a non-empty key")
     block = hashlib.sha256(key).digest() if len(key) > _BLOCK_SIZE else key
     block = block.ljust(_BLOCK_SIZE, b"\0")
-    inner_pad = bytearray(byte ^ 0x36 for byte in block)
-    outer_pad = bytearray(byte ^ 0x5C for byte in block)
+    return bytearray(byte ^ 0x36 for byte in block), bytearray(byte ^ 0x5C for byte in block)
+
+
+def hmac_sha256_hex(value: Column, key: bytes) -> Column:
+    """HMAC-SHA256 of the UTF-8 bytes of ``value`` under ``key``, as lowercase hex; null stays null."""
+    inner_pad, outer_pad = hmac_pads(key)
     inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), value.cast("binary")), 256))
     return F.when(value.isNull(), F.lit(None)).otherwise(F.sha2(F.concat(F.lit(outer_pad), inner), 256))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,11 +46,42 @@ def test_a_process_status_without_a_peak_line_is_an_error(tmp_path):
         process_peak_rss_bytes(7, proc=tmp_path)
 
 
-def test_the_results_document_gives_the_ten_times_data_time_ratio():
-    small = SizeResult(10, 100, None, 1.0, 4.0, {}, 1.0, 5.0, 110, 110, 0, True, 22.0, 0.5, 2.0, True, 1, 1, 1)
-    large = replace(small, order_lines=100, events=1_000, spark_seconds=42.5)
+def _size(order_lines: int, rows_landed: int, spark_seconds: float) -> SizeResult:
+    return SizeResult(
+        order_lines=order_lines,
+        events=order_lines * 10,
+        generate_seconds=None,
+        ingest_seconds=1.0,
+        curate_seconds=spark_seconds - 1.0,
+        curate_seconds_by_dataset={"clickstream_events": 2.0},
+        spark_jobs_by_dataset={"clickstream_events": 9},
+        spark_actions_by_dataset={"clickstream_events": 3},
+        spark_aggregate_seconds=1.0,
+        spark_seconds=spark_seconds,
+        rows_landed=rows_landed,
+        rows_curated=rows_landed,
+        rows_quarantined=0,
+        balanced=True,
+        rows_per_second=rows_landed / spark_seconds,
+        duckdb_aggregate_seconds=0.5,
+        spark_to_duckdb_aggregate_ratio=2.0,
+        aggregates_agree=True,
+        spark_jvm_peak_rss_bytes=1,
+        driver_peak_rss_bytes=1,
+        duckdb_peak_rss_bytes=1,
+        duckdb_clickstream_seconds=1.0,
+        spark_to_duckdb_clickstream_ratio=2.0,
+        clickstream_counts_agree=True,
+        duckdb_clickstream_peak_rss_bytes=1,
+    )
+
+
+def test_the_results_document_gives_the_ten_times_data_time_ratio_and_the_fixed_cost():
+    small, large = _size(10, 1_000, 5.0), _size(100, 10_000, 41.0)
 
     document = results_document([small, large], {"cores": 2})
 
-    assert document["larger_to_smaller_time_ratio"] == round(42.5 / 5.0, 2)
+    assert document["larger_to_smaller_time_ratio"] == round(41.0 / 5.0, 2)
+    # 36 s for 9,000 more rows is 4 ms a row, so the first 1,000 rows took 4 s of the 5: 1 s is fixed.
+    assert document["fixed_cost_seconds"] == 1.0
     assert [size["order_lines"] for size in document["sizes"]] == [10, 100]
