@@ -2,9 +2,10 @@
 
 One run reads the current version of every file its landing manifest records as landed from
 ``run_date - lookback_days`` to ``run_date``, evaluates every contract rule per row and every reference to a
-parent dataset, judges repeated keys in landing order, caches the result once, summarizes it per file with one
-aggregation (the balance against the manifest and the schema drift of each file), and writes the curated rows,
-the quarantined rows and the JSON report.
+parent dataset, caches the checked batch once, judges repeated keys in landing order (only rows whose key repeats
+are ordered), summarizes it per file with one aggregation (the balance against the manifest and the schema drift
+of each file), and writes the curated rows (counting inserts, updates and unchanged rows as it writes), the
+quarantined rows and the JSON report: four actions for a first write, five for an upsert.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from etl.quality.engine import (
     failure,
     judge_duplicates,
     passes,
+    repeated_keys,
     row_digest,
 )
 from etl.quality.rules import SCHEMA_DRIFT, Rule, all_rules
@@ -101,7 +103,10 @@ def curate_dataset(
     if not window.files:
         return _finish(store, contract, run_date, lookback_days, window, {}, {}, UpsertCounts(), [], started)
     key = pseudonym_key or resolve_pseudonym_key()
-    staged, summaries, drifts = _stage(spark, store, contract, run_date, window, key, extract)
+    parents = {
+        r.parent: read_curated_or_none(spark, store, parent_key(r, contract.dataset)) for r in contract.foreign_keys
+    }
+    staged, kept, summaries, drifts = _stage(spark, store, contract, run_date, window, key, extract, parents)
     try:
         curated_columns = [f.name for f in contract.fields]
         latest = staged.where(passes() & (F.col(OUTCOME) == LATEST)).select(*curated_columns, DIGEST)
@@ -110,12 +115,12 @@ def curate_dataset(
         counts = write_curated(spark, store, contract, latest, latest_rows) if latest_rows else UpsertCounts()
         write_quarantine(store, contract, run_date, staged.where(~passes()))
     finally:
-        staged.unpersist()
+        _unpersist(kept)
     notes = [
         f"{contract.dataset}.{r.field} references {r.parent}, which has no curated rows yet: curate {r.parent} first, "
         "then re-run"
         for r in contract.foreign_keys
-        if read_curated_or_none(spark, store, r.parent) is None
+        if parents[r.parent] is None
     ]
     return _finish(store, contract, run_date, lookback_days, window, summaries, drifts, counts, notes, started)
 
@@ -128,21 +133,22 @@ def _stage(
     window: RunWindow,
     key: bytes,
     extract: Extractor | None,
-) -> tuple[DataFrame, dict[str, FileSummary], dict[str, SchemaDrift]]:
-    """The evaluated, judged and cached batch, its per-file summary and each file's drift; files that cannot be
-    read become one quarantined record each, files with breaking drift are quarantined whole."""
+    parents: Mapping[str, DataFrame | None],
+) -> tuple[DataFrame, tuple[DataFrame, ...], dict[str, FileSummary], dict[str, SchemaDrift]]:
+    """The evaluated and judged batch, what is cached for it (to unpersist after the writes), its per-file
+    summary and each file's drift; files that cannot be read become one quarantined record each, files with
+    breaking drift are quarantined whole."""
     unreadable = _known_unreadable(store, window.files)
     drifted: dict[str, SchemaDrift] = {}
     while True:
         checked = evaluate(
             conform(read_raw(spark, store, contract, window.files, unreadable, extract), contract), contract, run_date
         )
-        staged = _judge(spark, store, contract, _output_columns(checked, contract, key), drifted)
-        staged = staged.persist(StorageLevel.MEMORY_AND_DISK)
+        staged, kept = _judge(spark, contract, _output_columns(checked, contract, key), drifted, parents)
         try:
             summaries = _summarize(staged, contract)
         except Exception:
-            staged.unpersist()
+            _unpersist(kept)
             newly_unreadable = _unreadable_files(spark, store, [f.key for f in window.files if f.key not in unreadable])
             if not newly_unreadable:
                 raise
@@ -153,9 +159,9 @@ def _stage(
         drifts = {**_file_drifts(contract, window.files, summaries), **drifted}
         newly_drifted = {f: d for f, d in drifts.items() if d.breaking and f not in drifted}
         if not newly_drifted:
-            return staged, summaries, drifts
+            return staged, kept, summaries, drifts
         # Rare: the drifted files' rows must not win keys, so the batch is judged again without them.
-        staged.unpersist()
+        _unpersist(kept)
         for file, drift in newly_drifted.items():
             log.error(drift_message(contract, drift, file))
         drifted.update(newly_drifted)
@@ -217,29 +223,46 @@ def _output_columns(checked: DataFrame, contract: DataContract, key: bytes) -> D
 
 def _judge(
     spark: SparkSession,
-    store: LakeStore,
     contract: DataContract,
     output: DataFrame,
     drifted: Mapping[str, SchemaDrift],
-) -> DataFrame:
-    """References checked, drifted files failed whole, repeated keys judged; raw records kept for failures only."""
+    parents: Mapping[str, DataFrame | None],
+) -> tuple[DataFrame, tuple[DataFrame, ...]]:
+    """References checked against the parents' curated rows (``parents``: None for a parent not curated yet),
+    drifted files failed whole, repeated keys judged; raw records kept for failures only. Also returns what it
+    caches."""
     if drifted:
         drift_failure = F.array(failure(SCHEMA_DRIFT, None, F.col(RAW_RECORD)))
         output = output.withColumn(
             ROW_FAILURES, F.when(F.col(SOURCE_FILE).isin(*drifted), drift_failure).otherwise(F.col(ROW_FAILURES))
         )
-    parents = {
-        reference.parent: _parent_keys(spark, store, parent_key(reference, contract.dataset))
+    keys = {
+        reference.parent: _parent_keys(spark, parent_key(reference, contract.dataset), parents[reference.parent])
         for reference in contract.foreign_keys
     }
-    judged = judge_duplicates(check_references(output, contract, parents), contract)
-    return judged.withColumn(RAW_RECORD, F.when(~passes(), F.col(RAW_RECORD)))
+    # The checked batch is kept once (rules and references evaluated once) for the summary and both writes, with
+    # its repeated keys; judging it again per action costs at most a broadcast join and a window over the rows of
+    # repeated keys.
+    checked = check_references(output, contract, keys).persist(StorageLevel.MEMORY_AND_DISK)
+    repeated = repeated_keys(checked, contract).persist()
+    # The first action: it fills the cache, and in the common case of no repeated key spares every later plan
+    # the join and the window.
+    if repeated.count():
+        judged, kept = judge_duplicates(checked, contract, repeated), (checked, repeated)
+    else:
+        repeated.unpersist()
+        judged, kept = judge_duplicates(checked, contract, none_repeated=True), (checked,)
+    return judged.withColumn(RAW_RECORD, F.when(~passes(), F.col(RAW_RECORD))), kept
 
 
-def _parent_keys(spark: SparkSession, store: LakeStore, contract: DataContract) -> DataFrame:
+def _unpersist(kept: tuple[DataFrame, ...]) -> None:
+    for frame in kept:
+        frame.unpersist()
+
+
+def _parent_keys(spark: SparkSession, contract: DataContract, curated: DataFrame | None) -> DataFrame:
     """The parent's curated keys; none (every reference unknown) before the parent is first curated."""
     field = contract.field(contract.primary_key[0])
-    curated = read_curated_or_none(spark, store, contract.dataset)
     if curated is not None:
         return curated.select(field.name)
     return spark.createDataFrame([], T.StructType([T.StructField(field.name, T.StringType())])).select(

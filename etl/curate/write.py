@@ -7,7 +7,8 @@ with dynamic partition overwrite, holding the run's rows plus the rows already c
 does not carry; the others are not touched. So a correction lands however old its row is, re-running the same
 window writes the same rows, and nothing curated earlier is lost. While writing, each latest row is counted as
 inserted (a new key), updated (other values than the curated row) or unchanged, against the curated rows the
-rewrite reads anyway (a first write counts every row inserted without reading anything).
+rewrite reads anyway, by the same join that merges them and while it is written (a first write counts every row
+inserted without reading anything).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
@@ -46,10 +47,16 @@ def quarantine_key(dataset: str, run_date: date) -> str:
     return f"quarantine/{dataset}/run_date={run_date.isoformat()}"
 
 
-def read_curated_or_none(spark: SparkSession, store: LakeStore, dataset: str) -> DataFrame | None:
-    """The curated Parquet of ``dataset``, or None before it is first written."""
+def curated_schema(contract: DataContract) -> str:
+    """The curated Parquet's schema as DDL, from the contract: reads given it skip Spark's footer-reading job."""
+    return ", ".join(f"`{f.name}` {f.spark_type}" for f in contract.fields)
+
+
+def read_curated_or_none(spark: SparkSession, store: LakeStore, contract: DataContract) -> DataFrame | None:
+    """The curated Parquet of ``contract``'s dataset, read with the contract's schema, or None before it is first
+    written."""
     try:
-        return spark.read.parquet(store.uri(curated_key(dataset)))
+        return spark.read.schema(curated_schema(contract)).parquet(store.uri(curated_key(contract.dataset)))
     except AnalysisException:
         return None
 
@@ -58,23 +65,21 @@ def write_curated(
     spark: SparkSession, store: LakeStore, contract: DataContract, latest: DataFrame, latest_rows: int
 ) -> UpsertCounts:
     """Upsert ``latest`` (curated columns and ``_digest``, one row per key; ``latest_rows`` of them, as the run's
-    summary counted) into the dataset and count how."""
+    summary counted) into the dataset and count how, while writing."""
     columns = [f.name for f in contract.fields]
     key, partitions = list(contract.primary_key), list(contract.partition_by)
-    existing = read_curated_or_none(spark, store, contract.dataset)
+    existing = read_curated_or_none(spark, store, contract)
+    observation = None
     if existing is None:
-        counts = UpsertCounts(inserted=latest_rows)
         merged = latest.select(*columns)
     else:
-        existing = existing.select(*columns)
         if partitions:
             earlier = existing.select(*key, *partitions).join(latest.select(*key), key, "left_semi")
             touched = latest.select(*partitions).unionByName(earlier.select(*partitions)).distinct()
             existing = existing.join(touched, partitions, "left_semi")
-        # Read once for both the counts and the rewrite; Spark also refuses to overwrite a path the plan reads.
+        # Spark refuses to overwrite a path the plan reads: the rows kept are read once, before the rewrite.
         existing = existing.localCheckpoint(eager=True)
-        counts = _changes(contract, latest, existing, latest_rows)
-        merged = latest.select(*columns).unionByName(existing.join(latest.select(*key), key, "left_anti"))
+        merged, observation = _merge(contract, latest, existing)
     # One task per partition value (or one for an unpartitioned dataset): one file per partition, in key order.
     merged = merged.repartition(*partitions) if partitions else merged.repartition(1)
     (
@@ -84,19 +89,34 @@ def write_curated(
         .partitionBy(*partitions)
         .parquet(store.uri(curated_key(contract.dataset)))
     )
-    return counts
-
-
-def _changes(contract: DataContract, latest: DataFrame, existing: DataFrame, latest_rows: int) -> UpsertCounts:
-    """How many latest rows update or leave unchanged the curated row with their key; the rest are new keys."""
-    key = list(contract.primary_key)
-    curated = existing.select(*key, row_digest(contract).alias(_CURATED_DIGEST))
-    matched = latest.select(*key, DIGEST).join(curated, key, "inner")
-    unchanged, updated = matched.agg(
-        F.count(F.when(F.col(_CURATED_DIGEST) == F.col(DIGEST), 1)),
-        F.count(F.when(F.col(_CURATED_DIGEST) != F.col(DIGEST), 1)),
-    ).first()
+    if observation is None:
+        return UpsertCounts(inserted=latest_rows)
+    matched = observation.get
+    unchanged, updated = int(matched["unchanged"]), int(matched["updated"])
     return UpsertCounts(inserted=latest_rows - unchanged - updated, updated=updated, unchanged=unchanged)
+
+
+def _merge(contract: DataContract, latest: DataFrame, existing: DataFrame) -> tuple[DataFrame, Observation]:
+    """The rows to write (each run row, and each curated row whose key the run does not carry) from one join, and
+    the observation counting, as they are written, the run rows that update or leave unchanged a curated row."""
+    key = list(contract.primary_key)
+    others = [f.name for f in contract.fields if f.name not in key]
+    run = latest.select(*key, *(F.col(name).alias(f"_run_{name}") for name in others), DIGEST)
+    curated = existing.select(
+        *key, *(F.col(name).alias(f"_curated_{name}") for name in others), row_digest(contract).alias(_CURATED_DIGEST)
+    )
+    in_run = F.col(DIGEST).isNotNull()
+    matched = in_run & F.col(_CURATED_DIGEST).isNotNull()
+    observation = Observation("upsert")
+    joined = run.join(curated, key, "full").observe(
+        observation,
+        F.count(F.when(matched & (F.col(_CURATED_DIGEST) == F.col(DIGEST)), 1)).alias("unchanged"),
+        F.count(F.when(matched & (F.col(_CURATED_DIGEST) != F.col(DIGEST)), 1)).alias("updated"),
+    )
+    values = {
+        name: F.when(in_run, F.col(f"_run_{name}")).otherwise(F.col(f"_curated_{name}")).alias(name) for name in others
+    }
+    return joined.select(*(values.get(f.name, F.col(f.name)) for f in contract.fields)), observation
 
 
 def write_quarantine(store: LakeStore, contract: DataContract, run_date: date, rejected: DataFrame) -> None:

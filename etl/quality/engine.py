@@ -42,6 +42,7 @@ FAILURE_TYPE = "struct<rule:string,field:string,raw_value:string>"
 LATEST = "latest"
 REDELIVERED = "redelivered"
 SUPERSEDED = "superseded"
+_REPEATED = "_repeated"
 
 
 def failure(rule: Column | str, field: Column | str | None, raw_value: Column) -> Column:
@@ -94,9 +95,44 @@ def check_references(frame: DataFrame, contract: DataContract, parent_keys: Mapp
     return frame
 
 
-def judge_duplicates(frame: DataFrame, contract: DataContract) -> DataFrame:
+def repeated_keys(frame: DataFrame, contract: DataContract) -> DataFrame:
+    """The keys more than one passing row of ``frame`` carries (key columns only): an aggregation over the key
+    columns alone, so it moves keys, not rows."""
+    key = list(contract.primary_key)
+    passing = F.size(F.col(ROW_FAILURES)) == 0
+    return frame.where(passing).groupBy(*key).count().where(F.col("count") > 1).select(*key)
+
+
+def judge_duplicates(
+    frame: DataFrame, contract: DataContract, repeated: DataFrame | None = None, *, none_repeated: bool = False
+) -> DataFrame:
     """``_failures`` (the row's own failures, or a duplicate rule) and ``_outcome`` (latest, redelivered or
-    superseded, for rows that pass) from ``_row_failures``, ``_delivery``, ``_position`` and ``_digest``."""
+    superseded, for rows that pass) from ``_row_failures``, ``_delivery``, ``_position`` and ``_digest``.
+
+    In two phases: a row whose key no other passing row carries is the latest of its key as it is; only the rows
+    of ``repeated`` keys (default: ``repeated_keys(frame)``; pass them to compute them once for several plans) are
+    ordered by key and landing order. With few repeated keys the batch is not shuffled, and when the caller
+    knows there are none (``none_repeated``) nothing is joined either.
+    """
+    passing = F.size(F.col(ROW_FAILURES)) == 0
+    judged_alone = [F.col(ROW_FAILURES).alias(FAILURES), F.when(passing, F.lit(LATEST)).alias(OUTCOME)]
+    if none_repeated:
+        judged = frame.select("*", *judged_alone)
+    else:
+        key = list(contract.primary_key)
+        repeated = (repeated if repeated is not None else repeated_keys(frame, contract)).select(
+            *key, F.lit(True).alias(_REPEATED)
+        )
+        flagged = frame.join(F.broadcast(repeated), key, "left")
+        single = flagged.where(F.col(_REPEATED).isNull()).select(*frame.columns, *judged_alone)
+        ordered = _judge_in_order(flagged.where(F.col(_REPEATED)).select(*frame.columns), contract)
+        judged = single.unionByName(ordered)
+    for constraint in unique_constraints(contract):
+        judged = flag_repeats(judged, constraint)
+    return judged
+
+
+def _judge_in_order(frame: DataFrame, contract: DataContract) -> DataFrame:
     key = list(contract.primary_key)
     passing = F.size(F.col(ROW_FAILURES)) == 0
     # Key fields first: Spark sorts on a prefix of the first column. Both windows share one sort: oldest first.
@@ -114,16 +150,13 @@ def judge_duplicates(frame: DataFrame, contract: DataContract) -> DataFrame:
         .when(F.col(DIGEST) == key_latest, F.lit(REDELIVERED))
         .otherwise(F.lit(SUPERSEDED))
     )
-    judged = frame.select(
+    return frame.select(
         "*",
         F.when(duplicate, F.array(failure(rule, key_rule_field(contract), raw_key)))
         .otherwise(F.col(ROW_FAILURES))
         .alias(FAILURES),
         F.when(passing & ~duplicate, outcome).alias(OUTCOME),
     )
-    for constraint in unique_constraints(contract):
-        judged = flag_repeats(judged, constraint)
-    return judged
 
 
 def flag_repeats(frame: DataFrame, constraint: UniqueConstraint) -> DataFrame:
