@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SUPPRESSIONS_FILE = REPO_ROOT / "policy" / "suppressions.yaml"
 CHECKOV = REPO_ROOT / "policy" / ".venv" / "bin" / "checkov"
+CHECKOV_PYTHON = REPO_ROOT / "policy" / ".venv" / "bin" / "python"
+SCAN_WORKER = REPO_ROOT / "policy" / "scan_worker.py"
 
 
 class PolicyGateError(RuntimeError):
@@ -96,36 +97,73 @@ class GateResult:
         return not self.stale_suppressions and all(not s.failed and not s.parsing_errors for s in self.stacks.values())
 
 
-def run_checkov(stack_file: Path, checkov: Path = CHECKOV) -> list[dict]:
-    """Run checkov over one synthesized stack file (offline) and return its JSON reports."""
-    if not checkov.exists():
-        raise PolicyGateError(f"checkov not installed at {checkov}; run 'make bootstrap' to install it")
+def _scan_environment() -> dict[str, str]:
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     env.pop("BC_API_KEY", None)  # never talk to the vendor platform
-    completed = subprocess.run(
-        [str(checkov), "-f", str(stack_file), "--framework", "terraform_json", "-o", "json", "--compact"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    return env
+
+
+def _report(returncode: int, stdout: str, stderr: str) -> list[dict]:
     # checkov exits 1 when checks fail; anything else, or no JSON, is a crash.
-    if completed.returncode not in (0, 1):
-        raise PolicyGateError(f"checkov failed (exit {completed.returncode}): {completed.stderr.strip()[-500:]}")
+    if returncode not in (0, 1):
+        raise PolicyGateError(f"checkov failed (exit {returncode}): {stderr.strip()[-500:]}")
     try:
-        report = json.loads(completed.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError:
-        raise PolicyGateError(f"checkov printed no JSON report: {completed.stderr.strip()[-500:]}") from None
+        raise PolicyGateError(f"checkov printed no JSON report: {stderr.strip()[-500:]}") from None
     return report if isinstance(report, list) else [report]
 
 
-def scan_stacks(stack_files: list[Path], checkov: Path = CHECKOV, workers: int | None = None) -> list[dict]:
-    """checkov over each stack file, one process per stack, as many at a time as there are cores (``workers``);
-    each scan is single-threaded, so one process per stack is what keeps every core busy."""
-    workers = workers or min(len(stack_files), os.cpu_count() or 1) or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        reports = list(pool.map(lambda path: run_checkov(path, checkov), stack_files))
-    return [report for stack_reports in reports for report in stack_reports]
+class Scanners:
+    """checkov processes started ahead of their input, one per core: each imports checkov (most of a scan's
+    time) while the stacks are still being synthesized, then scans the stack files ``scan`` gives it.
+
+    Use as a context manager; processes not given any files are stopped on exit.
+    """
+
+    def __init__(self, count: int | None = None, python: Path = CHECKOV_PYTHON) -> None:
+        if not python.exists():
+            raise PolicyGateError(f"checkov not installed at {python.parent}; run 'make bootstrap' to install it")
+        self._processes = [
+            subprocess.Popen(
+                [str(python), str(SCAN_WORKER)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=_scan_environment(),
+            )
+            for _ in range(count or os.cpu_count() or 1)
+        ]
+
+    def __enter__(self) -> Scanners:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def scan(self, stack_files: list[Path]) -> list[dict]:
+        """checkov's reports on ``stack_files``, shared out by size so the processes finish together."""
+        shares: list[list[Path]] = [[] for _ in self._processes]
+        sizes = [0] * len(shares)
+        for path in sorted(stack_files, key=lambda p: p.stat().st_size if p.exists() else 0, reverse=True):
+            smallest = sizes.index(min(sizes))
+            shares[smallest].append(path)
+            sizes[smallest] += path.stat().st_size if path.exists() else 0
+        started = []
+        for process, share in zip(self._processes, shares, strict=True):
+            if share:
+                process.stdin.write(json.dumps([str(path) for path in share]) + "\n")
+                process.stdin.flush()
+                started.append(process)
+        reports = []
+        for process in started:
+            stdout, stderr = process.communicate()
+            reports += _report(process.returncode, stdout, stderr)
+        return reports
 
 
 def _environment_of(file_path: str, stack_environments: dict[str, str]) -> str:
@@ -202,11 +240,13 @@ def run_gate(
     stack_environments: dict[str, str],
     suppressions_file: Path = SUPPRESSIONS_FILE,
     known_environments: set[str] | None = None,
+    scanners: Scanners | None = None,
 ):
     """Scan every stack folder under ``stacks_dir`` and judge it; see ``evaluate``.
 
     ``known_environments`` (default: the scanned ones) are the names a suppression may list, so scanning one
-    environment still accepts entries for the others.
+    environment still accepts entries for the others. ``scanners`` are checkov processes started earlier (see
+    ``Scanners``); without them the gate starts its own.
     """
     suppressions = load_suppressions(suppressions_file, known_environments or set(stack_environments.values()))
     types, stack_files = {}, []
@@ -217,4 +257,9 @@ def run_gate(
             types[env] = resource_types(json.loads(config_path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError):
             types[env] = {}  # checkov reports the parsing error for this stack
-    return evaluate(scan_stacks(stack_files), stack_environments, suppressions, types)
+    if scanners is None:
+        with Scanners(min(len(stack_files), os.cpu_count() or 1)) as own:
+            reports = own.scan(stack_files)
+    else:
+        reports = scanners.scan(stack_files)
+    return evaluate(reports, stack_environments, suppressions, types)

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_delivery, load_environments
-from scripts.policy_gate import SUPPRESSIONS_FILE, GateResult, PolicyGateError, run_gate
+from scripts.policy_gate import SUPPRESSIONS_FILE, GateResult, PolicyGateError, Scanners, run_gate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 console = Console(highlight=False, width=int(os.environ.get("COLUMNS", "140")))
@@ -58,6 +58,20 @@ def _summary(result: GateResult, stack_files: dict[str, Path]) -> Table:
     return table
 
 
+def _synthesize(environments, delivery, stacks: dict[str, str], outdir: Path, started: float) -> dict[str, Path]:
+    console.print(f"==> loading the AWS provider bindings and synthesizing {len(stacks)} stack(s) ...")
+    from etl.contracts import ContractError
+    from main import build_app  # the provider import is the slow part: only after validation
+
+    shutil.rmtree(outdir / "stacks", ignore_errors=True)
+    try:
+        build_app(environments, outdir, delivery=delivery, only=set(stacks)).synth()
+    except ContractError as error:
+        _fail(f"a data contract cannot be deployed: {error}")
+    console.print(f"    synthesized in {time.monotonic() - started:.1f} s")
+    return {name: outdir / "stacks" / stack / "cdk.tf.json" for name, stack in stacks.items()}
+
+
 @app.command()
 def main(
     env: Annotated[
@@ -81,27 +95,20 @@ def main(
             _fail(f"unknown environment {env!r}; choose one of: {', '.join(sorted(stacks))}")
         stacks = {env: stacks[env]}
 
-    console.print(f"==> loading the AWS provider bindings and synthesizing {len(stacks)} stack(s) ...")
-    from etl.contracts import ContractError
-    from main import build_app  # the provider import is the slow part: only after validation
-
-    shutil.rmtree(outdir / "stacks", ignore_errors=True)
     try:
-        build_app(environments, outdir, delivery=delivery, only=set(stacks)).synth()
-    except ContractError as error:
-        _fail(f"a data contract cannot be deployed: {error}")
-    synth_seconds = time.monotonic() - started
-    stack_files = {name: outdir / "stacks" / stack / "cdk.tf.json" for name, stack in stacks.items()}
-    console.print(f"    synthesized in {synth_seconds:.1f} s")
-
-    console.print("==> policy gate: checkov (terraform_json, offline) with policy/suppressions.yaml ...")
-    try:
-        result = run_gate(
-            outdir / "stacks",
-            {stack: name for name, stack in stacks.items()},
-            suppressions_file=suppressions,
-            known_environments=all_names,
-        )
+        # checkov loads while the stacks synthesize: one process per core, each given its share of the stacks.
+        with Scanners(min(len(stacks), os.cpu_count() or 1)) as scanners:
+            stack_files = _synthesize(environments, delivery, stacks, outdir, started)
+            console.print("==> policy gate: checkov (terraform_json, offline) with policy/suppressions.yaml ...")
+            gate_started = time.monotonic()
+            result = run_gate(
+                outdir / "stacks",
+                {stack: name for name, stack in stacks.items()},
+                suppressions_file=suppressions,
+                known_environments=all_names,
+                scanners=scanners,
+            )
+            console.print(f"    scanned in {time.monotonic() - gate_started:.1f} s")
     except PolicyGateError as error:
         _fail(str(error))
     console.print(_summary(result, stack_files))

@@ -119,7 +119,20 @@ def test_a_suppression_for_an_unknown_environment_is_refused(tmp_path: Path):
 
 
 def test_a_missing_scanner_is_one_clear_error(tmp_path: Path):
-    from scripts.policy_gate import run_checkov
+    from scripts.policy_gate import Scanners
 
     with pytest.raises(PolicyGateError, match="run 'make bootstrap'"):
-        run_checkov(tmp_path, checkov=tmp_path / "no-checkov")
+        Scanners(python=tmp_path / "no-python")
+
+
+def test_scanners_started_ahead_share_the_stacks_and_report_each_one(synthesized):
+    from scripts.policy_gate import Scanners
+
+    stacks_dir = next(iter(synthesized.values())).path.parent.parent
+    files = [stacks_dir / stack / "cdk.tf.json" for stack in STACKS]
+    with Scanners(2) as scanners:
+        reports = scanners.scan(files)
+
+    assert len(reports) == 2
+    scanned = {Path(c["file_path"]).parent.name for r in reports for c in r["results"]["passed_checks"]}
+    assert scanned == set(STACKS)
