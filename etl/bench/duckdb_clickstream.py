@@ -143,16 +143,26 @@ def curation_sql(contract: DataContract, run_date: date, parent_sources: dict[st
     )
 
 
-def run_duckdb_clickstream(lake_root: Path, run_date: date, key: bytes, out_dir: Path, threads: int = 2):
+def run_duckdb_clickstream(
+    lake_root: Path, run_date: date, key: bytes, out_dir: Path, threads: int = 2, memory_limit: str = "6GB"
+):
     """Curate the clickstream files landed on ``run_date`` in ``lake_root`` into ``out_dir`` with DuckDB, timed
-    from the first read to the last file written."""
+    from the first read to the last file written; past ``memory_limit`` (the Spark driver's default memory in
+    the benchmark) DuckDB spills to ``out_dir``."""
     contract = load_contract(DATASET)
     store = LocalLakeStore(lake_root)
     window = run_window(store, DATASET, run_date, 0)
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     connection = duckdb.connect()
-    for setting in (f"threads = {int(threads)}", "TimeZone = 'UTC'", "enable_progress_bar = false"):
+    settings = (
+        f"threads = {int(threads)}",
+        f"memory_limit = {_literal(memory_limit)}",
+        f"temp_directory = {_literal(str(out_dir / 'spill'))}",
+        "TimeZone = 'UTC'",
+        "enable_progress_bar = false",
+    )
+    for setting in settings:
         connection.execute(f"SET {setting}")
     started = time.perf_counter()
     # A file landing found damaged is quarantined whole, standing for the rows landing counted in it.
