@@ -11,18 +11,28 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from environments.model import DELIVERY_NAME, DeliveryConfig, DeliveryStep, EnvironmentConfig, NatStrategy, Tier
+from environments.model import (
+    DELIVERY_NAME,
+    AccountDefinition,
+    DeliveryConfig,
+    DeliveryStep,
+    EnvironmentConfig,
+    NatStrategy,
+    Tier,
+)
 
 __all__ = [
     "DEFINITIONS_DIR",
     "DELIVERY_DEFINITION",
     "DELIVERY_NAME",
+    "AccountDefinition",
     "DeliveryConfig",
     "DeliveryStep",
     "EnvironmentConfig",
     "EnvironmentDefinitionError",
     "NatStrategy",
     "Tier",
+    "load_account",
     "load_delivery",
     "load_environment",
     "load_environments",
@@ -171,3 +181,10 @@ def load_environment(name: str, directory: Path = DEFINITIONS_DIR) -> Environmen
         known = ", ".join(sorted(environments))
         raise EnvironmentDefinitionError(f"unknown environment {name!r}; choose one of: {known}")
     return environments[name]
+
+
+def load_account(name: str, directory: Path = DEFINITIONS_DIR) -> EnvironmentConfig | DeliveryConfig:
+    """One account's definition by name: an environment's, or the delivery account's for ``delivery``."""
+    if name == DELIVERY_NAME:
+        return load_delivery(directory)
+    return load_environment(name, directory)

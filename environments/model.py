@@ -502,6 +502,11 @@ class AccountDefinition(_Section):
         """Stable stack name from the definition's ``name``; renaming it would orphan the state."""
         return f"northwind-{self.name}"  # every definition names itself: a field, or the delivery constant
 
+    @property
+    def state_object_key(self) -> str:
+        """The key of the stack's state object in the state bucket."""
+        return f"{self.stack_name}/terraform.tfstate"
+
 
 class EnvironmentConfig(AccountDefinition):
     """One environment (dev, stage, prod, ...), loaded from ``environments/<name>.yaml``."""

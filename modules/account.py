@@ -30,7 +30,7 @@ def use_account(stack: TerraformStack, definition: AccountDefinition) -> None:
     S3Backend(
         stack,
         bucket=definition.state.bucket,
-        key=f"{definition.stack_name}/terraform.tfstate",
+        key=definition.state_object_key,
         region=definition.state.region,
         encrypt=True,
         kms_key_id=definition.state_kms_key_arn,

@@ -81,3 +81,25 @@ def assume_role_policy(service: str, *, source_account: str | None, source_arn: 
     if conditions:
         statement["Condition"] = conditions
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+# The session tag the workforce identity provider asserts (SAML attribute
+# https://aws.amazon.com/SAML/Attributes/PrincipalTag:mfa-authenticated) only after a multi-factor sign-in.
+# aws:MultiFactorAuthPresent is never set for SAML sessions, so the MFA condition is this signed assertion.
+MFA_SESSION_TAG = "mfa-authenticated"
+
+
+def saml_trust_statement(saml_provider_arn: str) -> dict[str, object]:
+    """People signed in through the workforce identity provider, only after MFA there."""
+    return {
+        "Effect": "Allow",
+        "Principal": {"Federated": saml_provider_arn},
+        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+        "Condition": {"StringEquals": {"SAML:aud": SAML_AUDIENCE, f"aws:RequestTag/{MFA_SESSION_TAG}": "true"}},
+    }
+
+
+def persona_trust_policy(saml_provider_arn: str) -> str:
+    """People reach a persona role only through the workforce identity provider, and only after MFA there."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [saml_trust_statement(saml_provider_arn)]})

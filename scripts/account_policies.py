@@ -1,12 +1,13 @@
-"""The IAM identities the account bootstrap owns, as pure functions of an environment definition.
+"""The IAM identities the account bootstrap owns, as pure functions of an account's definition.
 
 ``scripts/bootstrap_account.py`` creates them with boto3; tests read them beside the synthesized stacks, so the
-permissions boundary, the deploy role and the stacks' roles are checked against each other.
+permissions boundaries, Terraform's two roles and the stacks' roles are checked against each other.
 
-- ``ACCOUNT_ROLES``: the roles the bootstrap owns (break glass, deploy). A new role, such as a read-only plan
-  role (``scripts.deploy_permissions.PLAN_READ_ACTIONS``), is one more ``RoleSpec`` here; another principal
-  allowed to deploy (a delivery pipeline in another account) is one more entry of ``deploy_role_principals``.
-- ``boundary_document``: the permissions boundary every role of the stacks carries.
+- ``ACCOUNT_ROLES``: the roles the bootstrap owns: break glass, the read-only plan role and the deploy role. A
+  new role is one more ``RoleSpec`` here; another principal allowed to plan or deploy is one more entry of
+  ``plan_role_principals`` or ``deploy_role_principals``.
+- ``boundary_document``: the permissions boundary every role of the stacks carries (the environments' and the
+  delivery account's); each of Terraform's roles carries a boundary of its own (``RoleSpec.boundary``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from environments import EnvironmentConfig
-from modules.naming import name_prefix
-from scripts.deploy_permissions import deploy_policy_documents
+from environments import AccountDefinition, DeliveryConfig, DeliveryStep
+from modules.policy import Statement, saml_trust_statement
+from scripts.deploy_permissions import account_scope, bootstrap_identity_arns, deploy_statements
+from scripts.plan_permissions import pack_documents, plan_statements
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 BREAK_GLASS_SESSION_SECONDS = 3600
-# The build role of the environment's delivery pipeline (modules/identity ServiceRole.DELIVERY_PIPELINE).
-BUILD_ROLE_SUFFIX = "delivery-pipeline"
 
 # What a role bounded by the workload boundary may ever do: the services the platform's roles use (their own
 # policies grant the exact actions), never IAM or account changes, never switching the detective controls off,
@@ -34,8 +34,6 @@ BOUNDED_SERVICES = (
     "backup-storage",
     "cloudtrail",
     "cloudwatch",
-    "codebuild",
-    "codestar-connections",
     "dynamodb",
     "ec2",
     "ec2messages",
@@ -99,52 +97,86 @@ BOUNDARY_DENIED_ACTIONS = (
 )
 
 
-def build_role_arn(env: EnvironmentConfig) -> str:
-    """The environment's delivery build role (it runs cdktf, so it reads and writes the state)."""
-    return f"arn:aws:iam::{env.account_id}:role/{name_prefix(env.name)}-{BUILD_ROLE_SUFFIX}"
+# What the delivery stack's roles use (modules/delivery): builds, the connection, the artifact store, keys,
+# logs, notifications, and assuming their one target role.
+DELIVERY_BOUNDED_SERVICES = (
+    "codebuild",
+    "codeconnections",
+    "codepipeline",
+    "codestar-connections",
+    "kms",
+    "logs",
+    "s3",
+    "sns",
+    "sts",
+)
 
 
-def state_reader_arns(env: EnvironmentConfig) -> list[str]:
-    """Who may read and write the environment's Terraform state: the build role that runs cdktf, and the
-    break-glass role (the first deploy, before the pipeline exists, and repairs). A read-only plan role joins
-    here."""
-    return [build_role_arn(env), env.break_glass_role_arn]
+def state_reader_arns(account: AccountDefinition) -> list[str]:
+    """Who may read the account's Terraform state: the plan role and the deploy role, which run Terraform, and
+    break glass (repairs). The state bucket admits no one else."""
+    return [account.plan_role_arn, account.deploy_role_arn, account.break_glass_role_arn]
 
 
-def deploy_role_principals(env: EnvironmentConfig) -> list[tuple[str, str, bool]]:
-    """Who may assume the deploy role: (statement id, principal role ARN, MFA required)."""
-    return [
-        ("DeliveryBuildOfThisEnvironment", build_role_arn(env), False),
-        ("BreakGlassWithMfa", env.break_glass_role_arn, True),
-    ]
+@dataclass(frozen=True)
+class Principal:
+    """Who may assume a role of the bootstrap: a role, by ``aws:PrincipalArn`` under its account (IAM refuses a
+    trust naming a role that does not exist yet, and the delivery account's roles come with its stack), or,
+    when ``saml_provider_arn`` is set, people signed in through the workforce identity provider with MFA."""
 
+    sid: str
+    role_arn: str | None = None
+    mfa: bool = False
+    saml_provider_arn: str | None = None
 
-def _trust_by_principal_arn(env: EnvironmentConfig, principals: list[tuple[str, str, bool]]) -> str:
-    """A trust naming the account and the roles by ``aws:PrincipalArn``: IAM refuses a trust naming a role that
-    does not exist yet (the build role comes with the stack), but accepts a condition on its ARN."""
-    statements = []
-    for sid, principal_arn, mfa in principals:
-        conditions: dict[str, dict[str, object]] = {"ArnEquals": {"aws:PrincipalArn": principal_arn}}
-        if mfa:
+    def statement(self) -> dict[str, object]:
+        if self.saml_provider_arn:
+            return {"Sid": self.sid, **saml_trust_statement(self.saml_provider_arn)}
+        if self.role_arn is None:
+            raise ValueError(f"principal {self.sid}: name a role or the identity provider")
+        conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": self.role_arn}}
+        if self.mfa:
             conditions["Bool"] = {"aws:MultiFactorAuthPresent": "true"}
-        statements.append(
-            {
-                "Sid": sid,
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{env.account_id}:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": conditions,
-            }
+        return {
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{self.role_arn.split(':')[4]}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": conditions,
+        }
+
+
+def trust_document(principals: list[Principal]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [p.statement() for p in principals]})
+
+
+def _platform_lead(account: AccountDefinition) -> Principal:
+    # The identity provider maps the platform lead's group to this role; nobody else is given it.
+    return Principal("PlatformLeadThroughTheIdentityProviderWithMfa", saml_provider_arn=account.saml_provider_arn)
+
+
+def deploy_role_principals(account: AccountDefinition, delivery: DeliveryConfig) -> list[Principal]:
+    """Who may assume the deploy role: in an environment, the delivery account's apply step of that environment
+    (after its approval) and break glass with MFA; in the delivery account, the platform lead applying the
+    delivery stack by hand, and break glass with MFA."""
+    if isinstance(account, DeliveryConfig):
+        first = _platform_lead(account)
+    else:
+        first = Principal(
+            "DeliveryApplyStepOfThisEnvironment", delivery.step_role_arn(DeliveryStep.APPLY, account.name)
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return [first, Principal("BreakGlassWithMfa", account.break_glass_role_arn, mfa=True)]
 
 
-def deploy_role_trust(env: EnvironmentConfig) -> str:
-    """Trust of the deploy role: the environment's build role, and break glass with MFA."""
-    return _trust_by_principal_arn(env, deploy_role_principals(env))
+def plan_role_principals(account: AccountDefinition, delivery: DeliveryConfig) -> list[Principal]:
+    """Who may assume the read-only plan role: the delivery account's plan step of that environment, or in the
+    delivery account the platform lead planning the delivery stack."""
+    if isinstance(account, DeliveryConfig):
+        return [_platform_lead(account)]
+    return [Principal("DeliveryPlanStepOfThisEnvironment", delivery.step_role_arn(DeliveryStep.PLAN, account.name))]
 
 
-def break_glass_trust(env: EnvironmentConfig) -> str:
+def break_glass_trust(account: AccountDefinition) -> str:
     """Trust of the break-glass role: IAM principals of the account signed in with MFA within the hour (the
     break-glass users' hardware keys); every use raises an alert (modules/detection)."""
     return json.dumps(
@@ -154,7 +186,7 @@ def break_glass_trust(env: EnvironmentConfig) -> str:
                 {
                     "Sid": "AccountPrincipalsWithRecentMfa",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{env.account_id}:root"},
+                    "Principal": {"AWS": f"arn:aws:iam::{account.account_id}:root"},
                     "Action": "sts:AssumeRole",
                     "Condition": {
                         "Bool": {"aws:MultiFactorAuthPresent": "true"},
@@ -166,13 +198,15 @@ def break_glass_trust(env: EnvironmentConfig) -> str:
     )
 
 
-def boundary_document(env: EnvironmentConfig) -> str:
-    """The permissions boundary of every role the stacks create."""
+def boundary_document(account: AccountDefinition) -> str:
+    """The permissions boundary of every role the account's stacks create."""
+    services = DELIVERY_BOUNDED_SERVICES if isinstance(account, DeliveryConfig) else BOUNDED_SERVICES
+    bucket = account.state.bucket
     statements = [
         {
             "Sid": "UpToThePlatformsServices",
             "Effect": "Allow",
-            "Action": [f"{service}:*" for service in BOUNDED_SERVICES],
+            "Action": [f"{service}:*" for service in services],
             "Resource": "*",
         },
         {
@@ -185,44 +219,105 @@ def boundary_document(env: EnvironmentConfig) -> str:
             "Sid": "NeverTheTerraformStateExceptItsReaders",
             "Effect": "Deny",
             "Action": ["s3:*"],
-            "Resource": [f"arn:aws:s3:::{env.state.bucket}", f"arn:aws:s3:::{env.state.bucket}/*"],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": state_reader_arns(env)}},
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": state_reader_arns(account)}},
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
 
 
+def _allowed(statements: list[Statement]) -> list[str]:
+    return sorted({action for s in statements if s.effect == "Allow" for action in s.actions})
+
+
+def _boundary(allow: list[str], denies: list[Statement]) -> str:
+    rendered = [{"Sid": "NoMoreThanItsOwnPolicies", "Effect": "Allow", "Action": allow, "Resource": "*"}]
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [*rendered, *(d.render() for d in denies)]}, separators=(",", ":")
+    )
+
+
+def plan_boundary_document(account: AccountDefinition) -> str:
+    """The plan role's ceiling: exactly the reads its own policies grant, whatever is attached to it later;
+    never a role, never data or secrets."""
+    statements = plan_statements(account, account_scope(account))
+    return _boundary(_allowed(statements), [s for s in statements if s.effect == "Deny"])
+
+
+# Never held by the deploy role, whatever is attached to it: credentials of its own, another role, secrets.
+DEPLOY_BOUNDARY_DENIED_ACTIONS = (
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreateUser",
+    "secretsmanager:GetSecretValue",
+    "sts:AssumeRole*",
+)
+
+
+def deploy_boundary_document(account: AccountDefinition) -> str:
+    """The deploy role's ceiling: the services its own policies use, never the bootstrap's identities, a
+    boundary's removal, credentials of its own, another role or a secret's value."""
+    services = sorted({action.split(":", 1)[0] for action in _allowed(deploy_statements(account))})
+    return _boundary(
+        [f"{service}:*" for service in services],
+        [
+            Statement(
+                sid="NeverTheAccountBootstrapsIdentities",
+                effect="Deny",
+                actions=("iam:*",),
+                resources=tuple(bootstrap_identity_arns(account)),
+            ),
+            Statement(sid="NeverRemoveABoundary", effect="Deny", actions=("iam:DeleteRolePermissionsBoundary",)),
+            Statement(sid="NeverCredentialsRolesOrSecrets", effect="Deny", actions=DEPLOY_BOUNDARY_DENIED_ACTIONS),
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class RoleSpec:
-    """A role the account bootstrap owns: name, trust, managed policies (AWS-managed ARNs or documents of
-    its own) and maximum session length."""
+    """A role the account bootstrap owns: name, trust, managed policies (AWS-managed ARNs or documents of its
+    own), its permissions boundary (a document the bootstrap keeps as ``<name>-boundary``; None: none) and
+    maximum session length."""
 
     name: str
     description: str
-    trust: Callable[[EnvironmentConfig], str]
-    own_policies: Callable[[EnvironmentConfig], list[str]]
+    trust: str
+    own_policies: tuple[str, ...] = ()
     aws_managed_policies: tuple[str, ...] = ()
+    boundary: str | None = None
     max_session_seconds: int = 3600
 
+    @property
+    def boundary_name(self) -> str:
+        return f"{self.name}-boundary"
 
-ACCOUNT_ROLES: tuple[Callable[[EnvironmentConfig], RoleSpec], ...] = (
-    lambda env: RoleSpec(
-        name=env.account.break_glass_role_name,
+
+ACCOUNT_ROLES: tuple[Callable[[AccountDefinition, DeliveryConfig], RoleSpec], ...] = (
+    # Not bounded: the repair path when everything else is broken, used with MFA and alerted on.
+    lambda account, delivery: RoleSpec(
+        name=account.account.break_glass_role_name,
         description="Northwind break glass: MFA only, alerts on use; key administration and repair",
-        trust=break_glass_trust,
-        own_policies=lambda env: [],
+        trust=break_glass_trust(account),
         aws_managed_policies=(ADMINISTRATOR_ACCESS,),
         max_session_seconds=BREAK_GLASS_SESSION_SECONDS,
     ),
-    lambda env: RoleSpec(
-        name=env.deploy_role_name,
+    lambda account, delivery: RoleSpec(
+        name=account.plan_role_name,
+        description="Northwind Terraform plan role: reads state and describes resources, changes nothing",
+        trust=trust_document(plan_role_principals(account, delivery)),
+        own_policies=tuple(pack_documents(plan_statements(account, account_scope(account)))),
+        boundary=plan_boundary_document(account),
+    ),
+    lambda account, delivery: RoleSpec(
+        name=account.deploy_role_name,
         description="Northwind Terraform deploy role: what the stacks' resources need, nothing more",
-        trust=deploy_role_trust,
-        own_policies=deploy_policy_documents,
+        trust=trust_document(deploy_role_principals(account, delivery)),
+        own_policies=tuple(pack_documents(deploy_statements(account))),
+        boundary=deploy_boundary_document(account),
     ),
 )
 
 
-def account_roles(env: EnvironmentConfig) -> list[RoleSpec]:
-    """The roles of the account bootstrap for ``env``, in creation order."""
-    return [make(env) for make in ACCOUNT_ROLES]
+def account_roles(account: AccountDefinition, delivery: DeliveryConfig) -> list[RoleSpec]:
+    """The roles of the account bootstrap for ``account``, in creation order."""
+    return [make(account, delivery) for make in ACCOUNT_ROLES]

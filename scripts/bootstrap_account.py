@@ -1,24 +1,29 @@
-"""Create (or verify) what an environment's account needs before any stack: once per account.
+"""Create (or verify) what an account needs before any stack: once per account, an environment's or the
+delivery account's.
 
-    python -m scripts.bootstrap_account ENV [--saml-metadata FILE] [--dry-run]
+    python -m scripts.bootstrap_account ENV|delivery [--saml-metadata FILE] [--dry-run]
 
-Run with administrator credentials of the environment's account, before ``scripts.bootstrap_state`` and the
-first ``cdktf deploy`` (docs/adr/0075-account-bootstrap-outside-the-stacks.md). Idempotent: each step reports
-``created``, ``updated`` or ``present``, and existing resources are brought to what the code says.
+Run with administrator credentials of the account, before ``scripts.bootstrap_state`` and the first plan
+(docs/adr/0075-account-bootstrap-outside-the-stacks.md). Idempotent: each step reports ``created``, ``updated``
+or ``present``, and existing resources are brought to what the code says.
 
-1. the workforce SAML identity provider the persona roles trust (its metadata from ``--saml-metadata``);
-2. the permissions boundary every role of the stacks carries;
-3. the roles of ``scripts.account_policies.ACCOUNT_ROLES``: break glass (MFA only) and the deploy role
-   (what the stacks' resources need, nothing more), with their managed policies;
-4. AWS Config's service-linked role, which the stack's recorder and audit key name;
-5. the Glue Data Catalog's ``default`` database, which Athena looks up before every query of Lake Formation data
-   (the stacks grant it DESCRIBE, modules/query) but which a fresh account's catalog does not have.
+1. the workforce SAML identity provider the persona roles (and, in the delivery account, the platform lead)
+   trust, its metadata from ``--saml-metadata``;
+2. the permissions boundary every role of the account's stacks carries;
+3. the roles of ``scripts.account_policies.ACCOUNT_ROLES``: break glass (MFA only), the read-only plan role and
+   the deploy role, each with its managed policies and its own permissions boundary;
+4. in an environment's account: AWS Config's service-linked role, which the stack's recorder and audit key
+   name, and the Glue Data Catalog's ``default`` database, which Athena looks up before every query of Lake
+   Formation data (the stacks grant it DESCRIBE, modules/query) but a fresh account's catalog does not have;
+5. in the delivery account: the GitHub connection the pipeline's source reads. AWS creates it PENDING; a person
+   completes its one handshake with GitHub in the console (docs/runbooks/new-environment.md#the-delivery-account).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote
@@ -26,7 +31,14 @@ from urllib.parse import unquote
 import typer
 from botocore.exceptions import ClientError
 
-from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environment
+from environments import (
+    DELIVERY_NAME,
+    AccountDefinition,
+    DeliveryConfig,
+    EnvironmentDefinitionError,
+    load_account,
+    load_delivery,
+)
 from scripts.account_policies import RoleSpec, account_roles, boundary_document
 from scripts.bootstrap_state import BootstrapReport, require_account
 
@@ -34,6 +46,12 @@ app = typer.Typer(add_completion=False, help=__doc__)
 CONFIG_SERVICE = "config.amazonaws.com"
 CONFIG_SERVICE_LINKED_ROLE = "AWSServiceRoleForConfig"
 DEFAULT_DATABASE = "default"
+CONNECTION_PROVIDER = "GitHub"
+CONNECTION_HANDSHAKE = (
+    "complete it once in the console: Developer Tools > Settings > Connections > {name} > Update pending "
+    "connection, then install or choose the AWS Connector for GitHub app for {repository}; until then the "
+    "pipeline's source fails"
+)
 # IAM keeps at most five versions of a managed policy; one is freed before each new version.
 POLICY_VERSIONS_KEPT = 4
 TAGS = [{"Key": "project", "Value": "northwind"}, {"Key": "managed-by", "Value": "account-bootstrap"}]
@@ -52,7 +70,7 @@ def _document(value) -> dict:
     return value if isinstance(value, dict) else json.loads(unquote(value))
 
 
-def _saml_provider(iam, env: EnvironmentConfig, metadata: str | None, report: BootstrapReport) -> None:
+def _saml_provider(iam, env: AccountDefinition, metadata: str | None, report: BootstrapReport) -> None:
     step = "saml provider"
     try:
         current = iam.get_saml_provider(SAMLProviderArn=env.saml_provider_arn)
@@ -96,9 +114,14 @@ def _managed_policy(iam, arn: str, name: str, document: str, step: str, report: 
     report.note(step, "updated")
 
 
-def _role(iam, env: EnvironmentConfig, spec: RoleSpec, report: BootstrapReport) -> None:
+def _role(iam, env: AccountDefinition, spec: RoleSpec, report: BootstrapReport) -> None:
     step = f"role {spec.name}"
-    trust = spec.trust(env)
+    trust = spec.trust
+    boundary_arn = None
+    if spec.boundary is not None:
+        # The boundary exists before the role names it: IAM refuses a boundary that is not there.
+        boundary_arn = f"arn:aws:iam::{env.account_id}:policy/{spec.boundary_name}"
+        _managed_policy(iam, boundary_arn, spec.boundary_name, spec.boundary, step, report)
     try:
         role = iam.get_role(RoleName=spec.name)["Role"]
     except ClientError as error:
@@ -110,6 +133,7 @@ def _role(iam, env: EnvironmentConfig, spec: RoleSpec, report: BootstrapReport) 
             Description=spec.description,
             MaxSessionDuration=spec.max_session_seconds,
             Tags=TAGS,
+            **({"PermissionsBoundary": boundary_arn} if boundary_arn else {}),
         )
         report.note(step, "created")
     else:
@@ -120,8 +144,11 @@ def _role(iam, env: EnvironmentConfig, spec: RoleSpec, report: BootstrapReport) 
         if role.get("MaxSessionDuration") != spec.max_session_seconds:
             iam.update_role(RoleName=spec.name, MaxSessionDuration=spec.max_session_seconds)
             report.note(step, "updated")
+        if boundary_arn and role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") != boundary_arn:
+            iam.put_role_permissions_boundary(RoleName=spec.name, PermissionsBoundary=boundary_arn)
+            report.note(step, "updated")
     wanted = list(spec.aws_managed_policies)
-    for index, document in enumerate(spec.own_policies(env), start=1):
+    for index, document in enumerate(spec.own_policies, start=1):
         name = f"{spec.name}-{index}"
         arn = f"arn:aws:iam::{env.account_id}:policy/{name}"
         _managed_policy(iam, arn, name, document, step, report)
@@ -170,46 +197,99 @@ def _default_catalog_database(glue, report: BootstrapReport) -> None:
         report.note(step, "present")
 
 
-def bootstrap_account(env: EnvironmentConfig, session, saml_metadata: str | None = None) -> BootstrapReport:
-    """Create or verify the account baseline of ``env`` (see the module docstring)."""
-    require_account(session, env)
+def _connections(client) -> list[dict]:
+    """Every GitHub connection of the account: connections are found by name only by listing, so every page."""
+    found, token = [], None
+    while True:
+        page = client.list_connections(
+            ProviderTypeFilter=CONNECTION_PROVIDER, **({"NextToken": token} if token else {})
+        )
+        found += page.get("Connections", [])
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def _github_connection(client, delivery: DeliveryConfig, report: BootstrapReport) -> str:
+    """The pipeline's GitHub connection, created once under ``connection_name``; returns its status."""
+    step = f"github connection {delivery.connection_name}"
+    named = [c for c in _connections(client) if c["ConnectionName"] == delivery.connection_name]
+    if len(named) > 1:
+        raise BootstrapError(
+            f"{len(named)} connections are named {delivery.connection_name}; the stack looks it up by name, so "
+            "delete the extra ones (aws codestar-connections delete-connection) and run again"
+        )
+    if named:
+        report.note(step, "present")
+        return named[0]["ConnectionStatus"]
+    created = client.create_connection(
+        ProviderType=CONNECTION_PROVIDER, ConnectionName=delivery.connection_name, Tags=TAGS
+    )
+    report.note(step, "created")
+    return client.get_connection(ConnectionArn=created["ConnectionArn"])["Connection"]["ConnectionStatus"]
+
+
+@dataclass
+class AccountBootstrap:
+    """What the account bootstrap did (``report``), and in the delivery account the GitHub connection's status."""
+
+    report: BootstrapReport
+    connection_status: str | None = None
+
+
+def bootstrap_account(
+    account: AccountDefinition, delivery: DeliveryConfig, session, saml_metadata: str | None = None
+) -> AccountBootstrap:
+    """Create or verify the baseline of ``account`` (see the module docstring); ``delivery`` names the roles
+    an environment's Terraform roles trust."""
+    require_account(session, account)
     iam = session.client("iam")
     report = BootstrapReport()
-    _saml_provider(iam, env, saml_metadata, report)
+    _saml_provider(iam, account, saml_metadata, report)
     _managed_policy(
         iam,
-        env.permissions_boundary_arn,
-        env.account.permissions_boundary_name,
-        boundary_document(env),
+        account.permissions_boundary_arn,
+        account.account.permissions_boundary_name,
+        boundary_document(account),
         "permissions boundary",
         report,
     )
-    for spec in account_roles(env):
-        _role(iam, env, spec, report)
+    for spec in account_roles(account, delivery):
+        _role(iam, account, spec, report)
+    if isinstance(account, DeliveryConfig):
+        client = session.client("codestar-connections", region_name=account.region)
+        return AccountBootstrap(report, _github_connection(client, account, report))
     _config_service_linked_role(iam, report)
-    _default_catalog_database(session.client("glue", region_name=env.region), report)
-    return report
+    _default_catalog_database(session.client("glue", region_name=account.region), report)
+    return AccountBootstrap(report)
 
 
 @app.command()
 def main(
-    env_name: Annotated[str, typer.Argument(metavar="ENV", help="Environment whose account to bootstrap.")],
+    env_name: Annotated[
+        str, typer.Argument(metavar="ENV", help=f"Environment whose account to bootstrap, or {DELIVERY_NAME}.")
+    ],
     saml_metadata: Annotated[
         Path | None, typer.Option(help="The workforce identity provider's SAML metadata XML (needed to create it).")
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Only say what would be ensured.")] = False,
 ) -> None:
     try:
-        env = load_environment(env_name)
+        env = load_account(env_name)
+        delivery = env if isinstance(env, DeliveryConfig) else load_delivery()
     except EnvironmentDefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    roles = ", ".join(spec.name for spec in account_roles(env))
+    roles = ", ".join(spec.name for spec in account_roles(env, delivery))
     if dry_run:
+        own = (
+            f"GitHub connection {delivery.connection_name} in {env.region}"
+            if env is delivery
+            else f"{CONFIG_SERVICE_LINKED_ROLE}, Glue database {DEFAULT_DATABASE} in {env.region}"
+        )
         typer.echo(
             f"would ensure in account {env.account_id}: SAML provider {env.account.saml_provider_name}, "
-            f"boundary {env.account.permissions_boundary_name}, roles {roles}, {CONFIG_SERVICE_LINKED_ROLE}, "
-            f"Glue database {DEFAULT_DATABASE} in {env.region}"
+            f"boundary {env.account.permissions_boundary_name}, roles {roles}, {own}"
         )
         return
     if saml_metadata is not None and not saml_metadata.is_file():
@@ -219,11 +299,14 @@ def main(
 
     metadata = saml_metadata.read_text(encoding="utf-8") if saml_metadata else None
     try:
-        report = bootstrap_account(env, boto3.Session(), metadata)
+        done = bootstrap_account(env, delivery, boto3.Session(), metadata)
     except (EnvironmentDefinitionError, BootstrapError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    report.echo()
+    done.report.echo()
+    if done.connection_status not in (None, "AVAILABLE"):
+        handshake = CONNECTION_HANDSHAKE.format(name=delivery.connection_name, repository=delivery.repository)
+        typer.echo(f"github connection {delivery.connection_name} is {done.connection_status}: {handshake}")
     typer.echo(f"account {env.account_id} is ready for {env.name}; its state backend comes next (make state-backend)")
 
 

@@ -1,14 +1,16 @@
-"""Create (or verify) an environment's Terraform state bucket and lock table, once per account.
+"""Create (or verify) an account's Terraform state bucket and lock table, once per account (an environment's
+or the delivery account's).
 
-    python -m scripts.bootstrap_state ENV [--dry-run]
+    python -m scripts.bootstrap_state ENV|delivery [--dry-run]
 
-Run with administrator credentials of the environment's account before its first ``cdktf deploy`` (after
+Run with administrator credentials of the account before its first plan (after
 ``scripts.bootstrap_account``). Idempotent: existing resources are looked up by name (never by a paged listing,
 so a busy account cannot hide them), checked and brought to the required settings, never replaced.
 
 - the state key: customer-managed, rotating (rotation re-checked on every run), with an explicit key policy;
 - the state bucket: versioned, SSE-KMS with that key, fully private, TLS-only, refusing unencrypted or
-  wrong-key writes and any reader but the state's own roles, and logging its access to a log bucket;
+  wrong-key writes and any reader but the plan and deploy roles and break glass, and logging its access to a
+  log bucket;
 - the lock table: KMS-encrypted with the state key, point-in-time recovery and deletion protection.
 """
 
@@ -22,7 +24,7 @@ from typing import Annotated
 import typer
 from botocore.exceptions import ClientError
 
-from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environment
+from environments import AccountDefinition, EnvironmentDefinitionError, load_account
 from scripts.account_policies import state_reader_arns
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -69,7 +71,7 @@ class BootstrapReport:
             self.steps[step] = outcome
 
 
-def state_key_policy(env: EnvironmentConfig) -> str:
+def state_key_policy(env: AccountDefinition) -> str:
     """The state key's policy: the account's IAM administrators administer it (never use it), and principals of
     the account use it only through S3 (the state object) and DynamoDB (the lock table), as their own IAM
     policies allow; the state bucket's policy then narrows who may read the state at all."""
@@ -115,7 +117,7 @@ def _deny_insecure_transport(bucket: str) -> dict:
     }
 
 
-def state_bucket_policy(env: EnvironmentConfig, key_arn: str) -> str:
+def state_bucket_policy(env: AccountDefinition, key_arn: str) -> str:
     """TLS only; writes only SSE-KMS with the state key (the backend names it by its alias); objects read and
     written only by the state's roles (``scripts.account_policies.state_reader_arns``)."""
     bucket = env.state.bucket
@@ -164,12 +166,12 @@ def state_bucket_policy(env: EnvironmentConfig, key_arn: str) -> str:
     )
 
 
-def access_log_bucket_name(env: EnvironmentConfig) -> str:
+def access_log_bucket_name(env: AccountDefinition) -> str:
     """The state bucket's access-log bucket, ``<state bucket>-access-logs``."""
     return f"{env.state.bucket}-access-logs"
 
 
-def access_log_bucket_policy(env: EnvironmentConfig) -> str:
+def access_log_bucket_policy(env: AccountDefinition) -> str:
     """TLS only; S3 server access logging of the state bucket, for this account, is the only writer."""
     logs = access_log_bucket_name(env)
     return json.dumps(
@@ -197,7 +199,7 @@ def _error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
-def _state_key(kms, env: EnvironmentConfig, report: BootstrapReport) -> str:
+def _state_key(kms, env: AccountDefinition, report: BootstrapReport) -> str:
     """The key behind the state alias, created once; its policy and rotation re-applied on every run."""
     alias = env.state.kms_key_alias
     policy = state_key_policy(env)
@@ -263,7 +265,7 @@ def _encryption(algorithm: str, key_arn: str | None = None) -> dict:
     return {"Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": key_arn is not None}]}
 
 
-def _access_log_bucket(s3, env: EnvironmentConfig, report: BootstrapReport) -> str:
+def _access_log_bucket(s3, env: AccountDefinition, report: BootstrapReport) -> str:
     """SSE-S3 (the only encryption S3 server access logging delivers to), expiring logs after a year."""
     logs = access_log_bucket_name(env)
     _private_versioned_bucket(s3, logs, env.state.region, "access-log bucket", report)
@@ -286,7 +288,7 @@ def _access_log_bucket(s3, env: EnvironmentConfig, report: BootstrapReport) -> s
     return logs
 
 
-def _state_bucket(s3, env: EnvironmentConfig, key_arn: str, log_bucket: str, report: BootstrapReport) -> None:
+def _state_bucket(s3, env: AccountDefinition, key_arn: str, log_bucket: str, report: BootstrapReport) -> None:
     bucket = env.state.bucket
     _private_versioned_bucket(s3, bucket, env.state.region, "state bucket", report)
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=_encryption("aws:kms", key_arn))
@@ -298,7 +300,7 @@ def _state_bucket(s3, env: EnvironmentConfig, key_arn: str, log_bucket: str, rep
     )
 
 
-def _lock_table(dynamodb, env: EnvironmentConfig, key_arn: str, report: BootstrapReport) -> None:
+def _lock_table(dynamodb, env: AccountDefinition, key_arn: str, report: BootstrapReport) -> None:
     table = env.state.lock_table
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
@@ -325,7 +327,7 @@ def _lock_table(dynamodb, env: EnvironmentConfig, key_arn: str, report: Bootstra
     )
 
 
-def require_account(session, env: EnvironmentConfig) -> None:
+def require_account(session, env: AccountDefinition) -> None:
     """Refuse credentials of any other account than ``env``'s, naming both."""
     account = session.client("sts").get_caller_identity()["Account"]
     if account != env.account_id:
@@ -335,7 +337,7 @@ def require_account(session, env: EnvironmentConfig) -> None:
         )
 
 
-def bootstrap(env: EnvironmentConfig, session) -> BootstrapReport:
+def bootstrap(env: AccountDefinition, session) -> BootstrapReport:
     """Create or verify the state key, bucket (with its access-log bucket) and lock table of ``env``."""
     require_account(session, env)
     report = BootstrapReport()
@@ -350,11 +352,11 @@ def bootstrap(env: EnvironmentConfig, session) -> BootstrapReport:
 
 @app.command()
 def main(
-    env_name: Annotated[str, typer.Argument(metavar="ENV", help="Environment to bootstrap.")],
+    env_name: Annotated[str, typer.Argument(metavar="ENV", help="Environment to bootstrap, or delivery.")],
     dry_run: Annotated[bool, typer.Option(help="Only say what would be created.")] = False,
 ) -> None:
     try:
-        env = load_environment(env_name)
+        env = load_account(env_name)
     except EnvironmentDefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

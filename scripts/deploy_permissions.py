@@ -1,156 +1,40 @@
 """What the deploy role may do: per Terraform resource type, the IAM actions creating, updating and deleting
-it need, and what refreshing state and planning read, scoped to the environment's names and regions.
+it need (``DEPLOY_ACTIONS``), beside what refreshing it reads (``scripts.plan_permissions.READ_ACTIONS``), for
+the types the account's stacks declare, scoped to the account's names and regions.
 
-A test fails when a stack declares a resource or data source type missing here, so the deploy role grows with the
-stacks instead of drifting into an administrator; another test checks the documents fit IAM's size limits.
-``PLAN_READ_ACTIONS`` and ``PLAN_READ_SCOPED_ACTIONS`` are what a read-only plan role would hold.
+Tests read both maps beside the synthesized stacks, both ways: a type a stack declares without its actions
+fails, and so does a type no stack declares; the deploy role grows with the stacks instead of drifting into an
+administrator, and shrinks with them. Another test checks the documents fit IAM's size limits.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 
-from environments import EnvironmentConfig
+from environments import AccountDefinition, DeliveryConfig
 from modules.naming import name_prefix
 from modules.policy import Statement
-
-# IAM's limit on a customer-managed policy document, in characters without whitespace.
-MANAGED_POLICY_MAX_CHARS = 6144
-# IAM's default quota of managed policies attached to one role.
-MANAGED_POLICIES_PER_ROLE = 10
-# Reads that refreshing state and planning make; none returns data (no object, secret or key material).
-PLAN_READ_ACTIONS = (
-    "access-analyzer:GetAnalyzer",
-    "access-analyzer:ListAnalyzers",
-    "access-analyzer:ListTagsForResource",
-    "acm:DescribeCertificate",
-    "acm:ListCertificates",
-    "acm:ListTagsForCertificate",
-    "athena:GetWorkGroup",
-    "athena:ListTagsForResource",
-    "autoscaling:Describe*",
-    "backup:Describe*",
-    "backup:GetBackupPlan",
-    "backup:GetBackupSelection",
-    "backup:GetBackupVaultAccessPolicy",
-    "backup:ListTags",
-    "cloudtrail:DescribeTrails",
-    "cloudtrail:GetEventSelectors",
-    "cloudtrail:GetTrail",
-    "cloudtrail:GetTrailStatus",
-    "cloudtrail:ListTags",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:GetDashboard",
-    "cloudwatch:ListTagsForResource",
-    "codebuild:BatchGetProjects",
-    "codepipeline:GetPipeline",
-    "codepipeline:ListTagsForResource",
-    "codestar-connections:GetConnection",
-    "codestar-connections:ListTagsForResource",
-    "config:DescribeConfigRules",
-    "config:DescribeConfigurationRecorderStatus",
-    "config:DescribeConfigurationRecorders",
-    "config:DescribeDeliveryChannels",
-    "config:ListTagsForResource",
-    "ec2:Describe*",
-    "ec2:GetLaunchTemplateData",
-    "elasticloadbalancing:Describe*",
-    "events:DescribeRule",
-    "events:ListTagsForResource",
-    "events:ListTargetsByRule",
-    "firehose:DescribeDeliveryStream",
-    "firehose:ListTagsForDeliveryStream",
-    "guardduty:GetDetector",
-    "guardduty:ListDetectors",
-    "guardduty:ListTagsForResource",
-    "iam:Get*",
-    "iam:List*",
-    "kms:ListAliases",
-    "lambda:GetFunction",
-    "lambda:GetFunctionCodeSigningConfig",
-    "lambda:GetFunctionConcurrency",
-    "lambda:GetFunctionConfiguration",
-    "lambda:GetFunctionEventInvokeConfig",
-    "lambda:GetPolicy",
-    "lambda:ListTags",
-    "lambda:ListVersionsByFunction",
-    "lakeformation:DescribeResource",
-    "lakeformation:GetDataLakeSettings",
-    "lakeformation:GetLFTag",
-    "lakeformation:GetResourceLFTags",
-    "lakeformation:ListPermissions",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:DescribeMetricFilters",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:DescribeResourcePolicies",
-    "logs:ListTagsForResource",
-    "logs:ListTagsLogGroup",
-    "rds:Describe*",
-    "rds:ListTagsForResource",
-    "scheduler:GetSchedule",
-    "securityhub:DescribeHub",
-    "securityhub:DescribeStandardsControls",
-    "securityhub:GetEnabledStandards",
-    "sns:GetSubscriptionAttributes",
-    "sns:GetTopicAttributes",
-    "sns:ListSubscriptionsByTopic",
-    "sns:ListTagsForResource",
-    "sqs:GetQueueAttributes",
-    "sqs:ListQueueTags",
-    "states:DescribeStateMachine",
-    "states:ListTagsForResource",
-    "sts:GetCallerIdentity",
-    "transfer:DescribeServer",
-    "transfer:DescribeUser",
-    "transfer:ListTagsForResource",
-    "wafv2:GetLoggingConfiguration",
-    "wafv2:GetWebACL",
-    "wafv2:GetWebACLForResource",
-    "wafv2:ListTagsForResource",
+from scripts.plan_permissions import (
+    DATA_SOURCE_READS,
+    DELIVERY_ONLY_TYPES,
+    DELIVERY_SCOPE,
+    RESOURCELESS_ACTIONS,
+    AccountScope,
+    arn,
+    artifact_objects,
+    key_arns,
+    pack_documents,
+    read_statements,
+    regions,
+    scoped,
+    state_location,
+    state_statements,
 )
-# Reads of key metadata (never key material), on the environment's keys.
-PLAN_READ_KEY_ACTIONS = (
-    "kms:DescribeKey",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListResourceTags",
-)
-# Reads of data services, scoped to the environment's resources in ``_scoped``.
-PLAN_READ_SCOPED_ACTIONS = (
-    "glue:GetConnection",
-    "glue:GetDataCatalogEncryptionSettings",
-    "glue:GetDatabase",
-    "glue:GetDatabases",
-    "glue:GetJob",
-    "glue:GetTable",
-    "glue:GetTables",
-    "glue:GetTags",
-    "s3:GetAccelerateConfiguration",
-    "s3:GetBucket*",
-    "s3:GetEncryptionConfiguration",
-    "s3:GetLifecycleConfiguration",
-    "s3:GetReplicationConfiguration",
-    "s3:ListBucket",
-    "secretsmanager:DescribeSecret",
-    "secretsmanager:GetResourcePolicy",
-)
-# What the data sources of the stacks read (covered by the plan reads above).
-DATA_SOURCE_READS: Mapping[str, tuple[str, ...]] = {
-    "aws_acm_certificate": ("acm:ListCertificates", "acm:DescribeCertificate"),
-    "aws_elb_service_account": (),
-    "aws_iam_policy": ("iam:GetPolicy", "iam:GetPolicyVersion"),
-    "aws_iam_role": ("iam:GetRole",),
-    "aws_iam_saml_provider": ("iam:GetSAMLProvider",),
-}
 
 _TAGS_EC2 = ("ec2:CreateTags", "ec2:DeleteTags")
 _S3_BUCKET_SETTING = ("s3:PutBucketTagging",)
-# Terraform resource type -> what creating, updating and deleting it takes (reads are PLAN_READ_ACTIONS).
+# Terraform resource type -> what creating, updating and deleting it takes (reads are READ_ACTIONS).
 DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "aws_accessanalyzer_analyzer": (
         "access-analyzer:CreateAnalyzer",
@@ -240,12 +124,6 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
         "codepipeline:TagResource",
         "codepipeline:UntagResource",
         "codepipeline:UpdatePipeline",
-    ),
-    "aws_codestarconnections_connection": (
-        "codestar-connections:CreateConnection",
-        "codestar-connections:DeleteConnection",
-        "codestar-connections:TagResource",
-        "codestar-connections:UntagResource",
     ),
     "aws_config_config_rule": ("config:DeleteConfigRule", "config:PutConfigRule", "config:TagResource"),
     "aws_config_configuration_recorder": (
@@ -484,6 +362,12 @@ DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "aws_sns_topic_policy": ("sns:SetTopicAttributes",),
     "aws_sns_topic_subscription": ("sns:SetSubscriptionAttributes", "sns:Subscribe", "sns:Unsubscribe"),
     "aws_sqs_queue": ("sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"),
+    "aws_ssm_parameter": (
+        "ssm:AddTagsToResource",
+        "ssm:DeleteParameter",
+        "ssm:PutParameter",
+        "ssm:RemoveTagsFromResource",
+    ),
     "aws_subnet": ("ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", *_TAGS_EC2),
     # An SFTP server's VPC endpoint and Elastic IPs, and its structured log delivery, are set up as the caller.
     "aws_transfer_server": (
@@ -662,101 +546,60 @@ ATTACHABLE_MANAGED_POLICIES = (
 )
 
 
-def _arn(env: EnvironmentConfig, service: str, resource: str, region: str | None = None) -> str:
-    return f"arn:aws:{service}:{region if region is not None else env.region}:{env.account_id}:{resource}"
-
-
-def _regions(env: EnvironmentConfig) -> list[str]:
-    """The regions the stack deploys to: its own, and the lake replica's when it replicates."""
-    regions = [env.region]
-    if env.data_lake.replicate_critical_zones:
-        regions.append(env.data_lake.replica_region)
-    return regions
-
-
-def _environment_buckets(env: EnvironmentConfig) -> list[str]:
-    prefix = name_prefix(env.name)
-    return [f"arn:aws:s3:::{prefix}-*", f"arn:aws:s3:::northwind-data-lake-{env.name}-*"]
-
-
-def _scoped(env: EnvironmentConfig, service: str) -> list[str]:
-    """The environment's resources of a data service, by name."""
-    prefix = name_prefix(env.name)
-    database = prefix.replace("-", "_")
-    if service == "s3":
-        return [*_environment_buckets(env), *(f"{bucket}/*" for bucket in _environment_buckets(env))]
-    if service == "glue":
-        return [
-            _arn(env, "glue", "catalog"),
-            _arn(env, "glue", f"database/{database}_*"),
-            _arn(env, "glue", f"table/{database}_*/*"),
-            _arn(env, "glue", f"connection/{prefix}-*"),
-            _arn(env, "glue", f"job/{prefix}-*"),
-            _arn(env, "glue", f"workflow/{prefix}-*"),
-            _arn(env, "glue", f"trigger/{prefix}-*"),
-        ]
-    if service == "secretsmanager":
-        return [_arn(env, "secretsmanager", "secret:rds!*"), _arn(env, "secretsmanager", f"secret:{prefix}/*")]
-    raise KeyError(f"no name scope for {service}")
-
-
-# Actions AWS authorizes on no resource (Service Authorization Reference): they can only be granted on "*".
-RESOURCELESS_ACTIONS = (
-    "glue:CreateSecurityConfiguration",
-    "glue:DeleteSecurityConfiguration",
-    "glue:GetSecurityConfiguration",
-    "kms:CreateKey",
-    "kms:ListAliases",
+# An environment account's stack: every type of the maps but the delivery account's own.
+ENVIRONMENT_SCOPE = AccountScope(
+    resource_types=frozenset(DEPLOY_ACTIONS) - DELIVERY_ONLY_TYPES,
+    data_source_types=frozenset(DATA_SOURCE_READS) - DELIVERY_ONLY_TYPES,
+    passed_to_services=PASSED_TO_SERVICES,
+    service_linked_role_services=SERVICE_LINKED_ROLE_SERVICES,
+    attachable_managed_policies=ATTACHABLE_MANAGED_POLICIES,
+    key_use_via_services=KEY_USE_VIA_SERVICES,
 )
 
 
-def _artifact_statements(env: EnvironmentConfig) -> list[Statement]:
-    """The stacks upload their job scripts and wheels as objects: the deploy role writes and reads those objects
-    (Terraform reads an object's metadata back), in the artifacts bucket only; no other object is readable."""
-    objects = f"arn:aws:s3:::{name_prefix(env.name)}-lake-artifacts-{env.account_id}/*"
-    return [
-        Statement(
-            sid="UploadTheStacksArtifacts",
-            actions=("s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"),
-            resources=(objects,),
-        )
-    ]
+def account_scope(account: AccountDefinition) -> AccountScope:
+    """What the account's stacks declare: the delivery stack, or an environment's."""
+    return DELIVERY_SCOPE if isinstance(account, DeliveryConfig) else ENVIRONMENT_SCOPE
 
 
-def _kms_statements(env: EnvironmentConfig) -> list[Statement]:
-    prefix = name_prefix(env.name)
-    regions = _regions(env)
-    keys = tuple(_arn(env, "kms", "key/*", region) for region in regions)
-    return [
+def _kms_statements(account: AccountDefinition, scope: AccountScope) -> list[Statement]:
+    prefix = name_prefix(account.name)
+    keys = key_arns(account)
+    statements = [
         Statement(sid="CreateKeys", actions=("kms:CreateKey",), resources=("*",)),
-        Statement(sid="PlanReadsOfTheEnvironmentsKeys", actions=PLAN_READ_KEY_ACTIONS, resources=keys),
         Statement(sid="AdministerKeysTheKeyPoliciesAdmitUsFor", actions=KEY_ADMINISTRATION, resources=keys),
         Statement(
-            sid="NameKeysUnderTheEnvironmentsAliases",
+            sid="NameKeysUnderTheAccountsAliases",
             actions=("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
-            resources=(*keys, *(_arn(env, "kms", f"alias/{prefix}-*", region) for region in regions)),
-        ),
-        Statement(
-            sid="UseKeysThroughTheServicesCreatingEncryptedResources",
-            actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
-            resources=keys,
-            conditions={
-                "StringLike": {
-                    "kms:ViaService": [
-                        f"{service}.{region}.amazonaws.com" for service in KEY_USE_VIA_SERVICES for region in regions
-                    ]
-                }
-            },
+            resources=(*keys, *(arn(account, "kms", f"alias/{prefix}-*", region) for region in regions(account))),
         ),
     ]
+    if scope.key_use_via_services:
+        statements.append(
+            Statement(
+                sid="UseKeysThroughTheServicesCreatingEncryptedResources",
+                actions=("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
+                resources=keys,
+                conditions={
+                    "StringLike": {
+                        "kms:ViaService": [
+                            f"{service}.{region}.amazonaws.com"
+                            for service in scope.key_use_via_services
+                            for region in regions(account)
+                        ]
+                    }
+                },
+            )
+        )
+    return statements
 
 
-def _iam_statements(env: EnvironmentConfig) -> list[Statement]:
-    prefix = name_prefix(env.name)
-    account = env.account_id
-    roles = f"arn:aws:iam::{account}:role/{prefix}-*"
-    boundary = {"StringEquals": {"iam:PermissionsBoundary": env.permissions_boundary_arn}}
-    return [
+def _iam_statements(account: AccountDefinition, scope: AccountScope) -> list[Statement]:
+    prefix = name_prefix(account.name)
+    account_id = account.account_id
+    roles = f"arn:aws:iam::{account_id}:role/{prefix}-*"
+    boundary = {"StringEquals": {"iam:PermissionsBoundary": account.permissions_boundary_arn}}
+    statements = [
         # A role may be created, or its boundary set, only with the workload boundary: the deploy role cannot
         # create a role more powerful than the boundary, and cannot touch the boundary itself.
         Statement(
@@ -765,55 +608,93 @@ def _iam_statements(env: EnvironmentConfig) -> list[Statement]:
             resources=(roles,),
             conditions=boundary,
         ),
-        Statement(sid="ManageTheEnvironmentsRoles", actions=IAM_ROLE_WRITES, resources=(roles,)),
+        Statement(sid="ManageTheAccountsRoles", actions=IAM_ROLE_WRITES, resources=(roles,)),
         Statement(
-            sid="AttachOnlyTheAwsManagedPoliciesTheStacksUse",
-            actions=("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
-            resources=(roles,),
-            conditions={"ArnEquals": {"iam:PolicyARN": list(ATTACHABLE_MANAGED_POLICIES)}},
-        ),
-        Statement(
-            sid="ManageTheEnvironmentsInstanceProfiles",
-            actions=IAM_PROFILE_WRITES,
-            resources=(f"arn:aws:iam::{account}:instance-profile/{prefix}-*",),
-        ),
-        Statement(
-            sid="PassTheEnvironmentsRolesToItsServices",
+            sid="PassTheAccountsRolesToItsServices",
             actions=("iam:PassRole",),
             resources=(roles,),
-            conditions={"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}},
+            conditions={"StringEquals": {"iam:PassedToService": list(scope.passed_to_services)}},
         ),
-        Statement(
-            sid="PassConfigItsServiceLinkedRole",
-            actions=("iam:PassRole",),
-            resources=(f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",),
-        ),
-        Statement(
-            sid="CreateServiceLinkedRolesOfTheServicesUsed",
-            actions=("iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:UpdateRoleDescription"),
-            resources=(f"arn:aws:iam::{account}:role/aws-service-role/*",),
-            conditions={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}},
-        ),
+    ]
+    if scope.attachable_managed_policies:
+        statements.append(
+            Statement(
+                sid="AttachOnlyTheAwsManagedPoliciesTheStacksUse",
+                actions=("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+                resources=(roles,),
+                conditions={"ArnEquals": {"iam:PolicyARN": list(scope.attachable_managed_policies)}},
+            )
+        )
+    if "aws_iam_instance_profile" in scope.resource_types:
+        statements.append(
+            Statement(
+                sid="ManageTheAccountsInstanceProfiles",
+                actions=IAM_PROFILE_WRITES,
+                resources=(f"arn:aws:iam::{account_id}:instance-profile/{prefix}-*",),
+            )
+        )
+    if "aws_config_configuration_recorder" in scope.resource_types:
+        statements.append(
+            Statement(
+                sid="PassConfigItsServiceLinkedRole",
+                actions=("iam:PassRole",),
+                resources=(
+                    f"arn:aws:iam::{account_id}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+                ),
+            )
+        )
+    if scope.service_linked_role_services:
+        statements.append(
+            Statement(
+                sid="CreateServiceLinkedRolesOfTheServicesUsed",
+                actions=("iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:UpdateRoleDescription"),
+                resources=(f"arn:aws:iam::{account_id}:role/aws-service-role/*",),
+                conditions={"StringEquals": {"iam:AWSServiceName": list(scope.service_linked_role_services)}},
+            )
+        )
+    return statements
+
+
+def bootstrap_identity_arns(account: AccountDefinition) -> list[str]:
+    """What the account bootstrap owns in IAM: its roles, their policies and boundaries, the workload boundary
+    and the identity provider."""
+    account_id = account.account_id
+    return [
+        account.deploy_role_arn,
+        account.plan_role_arn,
+        account.break_glass_role_arn,
+        account.permissions_boundary_arn,
+        f"arn:aws:iam::{account_id}:policy/{account.deploy_role_name}-*",
+        f"arn:aws:iam::{account_id}:policy/{account.plan_role_name}-*",
+        account.saml_provider_arn,
     ]
 
 
-def _deny_statements(env: EnvironmentConfig) -> list[Statement]:
+# What the deploy role may never do to the state bucket, although it reads and writes its stack's state there.
+STATE_BUCKET_CHANGES = (
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucket*",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:PutReplicationConfiguration",
+)
+
+
+def _deny_statements(account: AccountDefinition) -> list[Statement]:
     """What the deploy role may never do, whatever else it is allowed: change the account bootstrap's own
-    identities and boundary, or touch the Terraform state."""
-    account = env.account_id
-    bootstrap = [
-        f"arn:aws:iam::{account}:role/{env.deploy_role_name}",
-        env.break_glass_role_arn,
-        env.permissions_boundary_arn,
-        f"arn:aws:iam::{account}:policy/{env.deploy_role_name}-*",
-        env.saml_provider_arn,
-    ]
+    identities and boundaries, remove a boundary, assume another role, change the state bucket."""
+    state = state_location(account)
     return [
         Statement(
             sid="NeverTheAccountBootstrapsIdentities",
             effect="Deny",
             actions=("iam:*",),
-            resources=tuple(bootstrap),
+            resources=tuple(bootstrap_identity_arns(account)),
         ),
         Statement(
             sid="NeverRemoveABoundary",
@@ -821,34 +702,37 @@ def _deny_statements(env: EnvironmentConfig) -> list[Statement]:
             actions=("iam:DeleteRolePermissionsBoundary",),
             resources=("*",),
         ),
+        Statement(sid="NeverAssumeARole", effect="Deny", actions=("sts:AssumeRole*",), resources=("*",)),
         Statement(
-            sid="NeverTheTerraformState",
+            sid="NeverChangeTheStateBucket",
             effect="Deny",
-            actions=("s3:*",),
-            resources=(f"arn:aws:s3:::{env.state.bucket}", f"arn:aws:s3:::{env.state.bucket}/*"),
+            actions=STATE_BUCKET_CHANGES,
+            resources=(state.bucket_arn, f"{state.bucket_arn}/*"),
         ),
     ]
 
 
-def deploy_statements(env: EnvironmentConfig) -> list[Statement]:
-    """Every statement of the deploy role: plan reads, the writes of every resource type, IAM and KMS scoped to
-    the environment, and the denies."""
+def deploy_statements(account: AccountDefinition) -> list[Statement]:
+    """Every statement of the deploy role: the refresh reads, the writes of every resource type its account's
+    stacks declare, IAM and KMS scoped to the account, its stack's state, and the denies."""
+    scope = account_scope(account)
     by_service: dict[str, set[str]] = defaultdict(set)
-    for actions in DEPLOY_ACTIONS.values():
-        for action in actions:
+    for resource_type in sorted(scope.resource_types):
+        for action in DEPLOY_ACTIONS[resource_type]:
             by_service[action.split(":", 1)[0]].add(action)
-    in_regions = {"StringEquals": {"aws:RequestedRegion": _regions(env)}}
-    statements = [
-        Statement(sid="PlanReads", actions=PLAN_READ_ACTIONS, resources=("*",)),
-        Statement(
-            sid="PlanReadsOfTheEnvironmentsData",
-            actions=PLAN_READ_SCOPED_ACTIONS,
-            resources=(*_scoped(env, "s3"), *_scoped(env, "glue"), *_scoped(env, "secretsmanager")),
-        ),
-        *_artifact_statements(env),
-    ]
-    resourceless = sorted(a for a in RESOURCELESS_ACTIONS if a.split(":")[0] == "glue")
-    statements.append(Statement(sid="GlueSecurityConfigurations", actions=tuple(resourceless), resources=("*",)))
+    in_regions = {"StringEquals": {"aws:RequestedRegion": regions(account)}}
+    statements = read_statements(account, scope)
+    if "aws_s3_object" in scope.resource_types:
+        statements.append(
+            Statement(
+                sid="UploadTheStacksArtifacts",
+                actions=("s3:PutObject", "s3:PutObjectTagging"),
+                resources=(artifact_objects(account),),
+            )
+        )
+    resourceless = tuple(sorted(a for s in by_service.values() for a in s if a in RESOURCELESS_ACTIONS))
+    if resourceless:
+        statements.append(Statement(sid="DeployOnNoResource", actions=resourceless, resources=("*",)))
     for service in sorted(by_service):
         actions = tuple(sorted(by_service[service] - set(RESOURCELESS_ACTIONS)))
         if not actions:
@@ -857,26 +741,16 @@ def deploy_statements(env: EnvironmentConfig) -> list[Statement]:
         if service in REGIONAL_SERVICES:
             statements.append(Statement(sid=sid, actions=actions, resources=("*",), conditions=in_regions))
         else:
-            statements.append(Statement(sid=sid, actions=actions, resources=tuple(_scoped(env, service))))
-    return [*statements, *_kms_statements(env), *_iam_statements(env), *_deny_statements(env)]
+            statements.append(Statement(sid=sid, actions=actions, resources=tuple(scoped(account, service))))
+    return [
+        *statements,
+        *_kms_statements(account, scope),
+        *_iam_statements(account, scope),
+        *state_statements(account, write=True),
+        *_deny_statements(account),
+    ]
 
 
-def _compact(document: dict) -> str:
-    return json.dumps(document, separators=(",", ":"))
-
-
-def deploy_policy_documents(env: EnvironmentConfig) -> list[str]:
-    """The deploy role's statements packed, in order, into as few managed policies as IAM's size limit allows
-    (a Deny in any policy of the role applies to all of them)."""
-    documents: list[list[dict]] = [[]]
-    for statement in deploy_statements(env):
-        rendered = statement.render()
-        candidate = [*documents[-1], rendered]
-        if (
-            documents[-1]
-            and len(_compact({"Version": "2012-10-17", "Statement": candidate})) > MANAGED_POLICY_MAX_CHARS
-        ):
-            documents.append([rendered])
-        else:
-            documents[-1] = candidate
-    return [_compact({"Version": "2012-10-17", "Statement": statements}) for statements in documents]
+def deploy_policy_documents(account: AccountDefinition) -> list[str]:
+    """The deploy role's statements packed into as few managed policies as IAM's size limit allows."""
+    return pack_documents(deploy_statements(account))

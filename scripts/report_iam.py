@@ -2,10 +2,10 @@
 
     python -m scripts.report_iam [--outdir cdktf.out] [--env prod] [--markdown]
 
-Reads ``<outdir>/stacks/*/cdk.tf.json`` (synthesizing every environment there first when no stack is found) for
-the stacks' roles, and ``scripts.account_policies`` for the roles the account bootstrap owns (deploy, break
-glass). Terraform references are shown by what they name (``bucket northwind-data-lake-dev-…``, ``key lake``).
-Nothing in the tables is typed by hand.
+Reads ``<outdir>/stacks/*/cdk.tf.json`` (synthesizing every stack there first when no stack is found) for the
+stacks' roles, the delivery account's too (``--env delivery``), and ``scripts.account_policies`` for the roles
+the account bootstrap owns (break glass, plan, deploy). Terraform references are shown by what they name
+(``bucket northwind-data-lake-dev-…``, ``key lake``). Nothing in the tables is typed by hand.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from environments import EnvironmentConfig, EnvironmentDefinitionError, load_environments
+from environments import AccountDefinition, DeliveryConfig, EnvironmentDefinitionError, load_delivery, load_environments
 from scripts.account_policies import account_roles
 from scripts.report_buckets import ReportError, read_stacks
 
@@ -144,25 +144,25 @@ def role_rows(config: dict, env: str) -> list[RoleRow]:
     return rows
 
 
-def account_role_rows(env: EnvironmentConfig) -> list[RoleRow]:
+def account_role_rows(account: AccountDefinition, delivery: DeliveryConfig) -> list[RoleRow]:
     """The roles the account bootstrap owns, from the same documents the bootstrap applies."""
     rows = []
-    for spec in account_roles(env):
+    for spec in account_roles(account, delivery):
         grants = [
             Grant(f"managed {arn.rsplit('/', 1)[-1]}", "-", "Allow", ("(AWS managed)",), (arn,), "-")
             for arn in spec.aws_managed_policies
         ]
-        for index, document in enumerate(spec.own_policies(env), start=1):
+        for index, document in enumerate(spec.own_policies, start=1):
             grants += _grants(f"{spec.name}-{index}", json.loads(document), str)
-        assumed_by, trust_conditions = _trust(json.loads(spec.trust(env)), str)
+        assumed_by, trust_conditions = _trust(json.loads(spec.trust), str)
         rows.append(
             RoleRow(
-                env.name,
+                account.name,
                 spec.name,
                 "account bootstrap",
                 assumed_by,
                 trust_conditions,
-                "none (not a workload)",
+                spec.boundary_name if spec.boundary else "none (break glass: the repair path, MFA and alerted)",
                 tuple(grants),
             )
         )
@@ -232,6 +232,8 @@ def main(
     """Print every role; exit 2 when the synthesized output or the definitions cannot be read."""
     try:
         environments = load_environments()
+        delivery = load_delivery(environments=environments)
+        accounts = {**environments, delivery.name: delivery}
         stacks = read_stacks(outdir)
         if not stacks:
             console.print(f"no synthesized stacks in {outdir}; synthesizing every environment there ...")
@@ -245,13 +247,13 @@ def main(
     rows = []
     for name, config in stacks.items():
         if env is None or name == env:
-            rows += account_role_rows(environments[name]) + role_rows(config, name)
+            rows += account_role_rows(accounts[name], delivery) + role_rows(config, name)
     if markdown:
         print(render_markdown(rows))
     else:
         for table in render_tables(rows):
             console.print(table)
-    console.print(f"{len(rows)} roles in {len({row.env for row in rows})} environment(s)")
+    console.print(f"{len(rows)} roles in {len({row.env for row in rows})} account(s)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import jsii
-from cdktf import IAspect
+from cdktf import Aspects, IAspect, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_iam_policy import DataAwsIamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import IConstruct
 
@@ -28,3 +29,11 @@ class PermissionsBoundary:
         if current and current != self.boundary_arn:
             raise ValueError(f"role {node.node.path} names its own permissions boundary; the stack's applies to all")
         node.permissions_boundary = self.boundary_arn
+
+
+def bound_every_role(stack: TerraformStack, boundary_arn: str) -> DataAwsIamPolicy:
+    """Look up the account bootstrap's boundary (a plan in an account without it fails, naming it) and set it
+    on every role of ``stack``; returns the lookup."""
+    boundary = DataAwsIamPolicy(stack, "permissions-boundary", arn=boundary_arn)
+    Aspects.of(stack).add(PermissionsBoundary(boundary.arn))
+    return boundary

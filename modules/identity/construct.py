@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
@@ -14,33 +13,9 @@ from constructs import Construct
 from modules.identity.policies import persona_statements, service_statements
 from modules.identity.props import SERVICE_PRINCIPALS, IdentityProps, Persona, ServiceRole, service_source_arn
 from modules.naming import resource_name
-from modules.policy import Statement, assume_role_policy, policy_json
+from modules.policy import Statement, assume_role_policy, persona_trust_policy, policy_json
 
 RoleKey = Persona | ServiceRole
-SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
-# The session tag the workforce identity provider asserts (SAML attribute
-# https://aws.amazon.com/SAML/Attributes/PrincipalTag:mfa-authenticated) only after a multi-factor sign-in.
-# aws:MultiFactorAuthPresent is never set for SAML sessions, so the MFA condition is this signed assertion.
-MFA_SESSION_TAG = "mfa-authenticated"
-
-
-def persona_trust_policy(saml_provider_arn: str) -> str:
-    """People reach a persona role only through the workforce identity provider, and only after MFA there."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": saml_provider_arn},
-                    "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                    "Condition": {
-                        "StringEquals": {"SAML:aud": SAML_AUDIENCE, f"aws:RequestTag/{MFA_SESSION_TAG}": "true"}
-                    },
-                }
-            ],
-        }
-    )
 
 
 def service_trust_policy(service: ServiceRole, props: IdentityProps) -> str:

@@ -22,10 +22,19 @@ def test_the_report_lists_every_role_with_who_may_assume_it_its_boundary_and_its
         assert any("ssm:resourceTag/aws:autoscaling:groupName" in g.conditions for g in sre.grants)
 
 
-def test_the_account_bootstraps_roles_are_in_the_report_from_the_documents_it_applies(environments):
-    rows = account_role_rows(environments["stage"])
-    assert [row.name for row in rows] == ["northwind-break-glass", "northwind-terraform-deploy"]
-    deploy = rows[1]
+def test_the_account_bootstraps_roles_are_in_the_report_from_the_documents_it_applies(environments, delivery):
+    rows = account_role_rows(environments["stage"], delivery)
+    assert [row.name for row in rows] == [
+        "northwind-break-glass",
+        "northwind-terraform-plan",
+        "northwind-terraform-deploy",
+    ]
+    assert [row.boundary for row in rows][1:] == [
+        "northwind-terraform-plan-boundary",
+        "northwind-terraform-deploy-boundary",
+    ]
+    assert rows[1].assumed_by == ("AWS arn:aws:iam::444444444444:root",)
+    deploy = rows[2]
     documents = deploy_policy_documents(environments["stage"])
     assert {g.policy for g in deploy.grants} == {
         f"northwind-terraform-deploy-{i}" for i in range(1, len(documents) + 1)
@@ -41,8 +50,22 @@ def test_the_report_command_prints_one_environment_as_markdown(synthesized):
     assert result.exit_code == 0, result.output
     assert "#### northwind-dev-glue-jobs (dev, stack)" in result.output
     assert "${aws:userid}" in result.output and "$${" not in result.output
-    roles = len(synthesized["dev"].resources("aws_iam_role")) + 2
-    assert result.output.rstrip().endswith(f"{roles} roles in 1 environment(s)")
+    roles = len(synthesized["dev"].resources("aws_iam_role")) + 3
+    assert result.output.rstrip().endswith(f"{roles} roles in 1 account(s)")
+
+
+def test_the_report_covers_the_delivery_account_its_roles_and_the_platform_leads_terraform_roles(synthesized):
+    outdir = synthesized["delivery"].path.parents[2]
+    result = CliRunner().invoke(
+        app, ["--outdir", str(outdir), "--env", "delivery", "--markdown"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "#### northwind-delivery-apply-prod (delivery, stack)" in result.output
+    assert "#### northwind-terraform-deploy (delivery, account bootstrap)" in result.output
+    assert (
+        "- permissions boundary: iam policy arn:aws:iam::444444444444:policy/northwind-workload-boundary"
+        in result.output
+    )
 
 
 def test_the_report_command_names_an_environment_it_has_no_stack_for(synthesized):
