@@ -601,7 +601,8 @@ class DeliveryConfig(AccountDefinition):
 
     Loaded from ``environments/delivery/delivery.yaml``. ``repository`` is the GitHub ``owner/name`` read
     through the CodeStar connection ``connection_name`` (created by the account bootstrap, activated once in the
-    console). ``approvals_email`` subscribes to the approval topic when set.
+    console). ``approvals_email`` subscribes to the approval topic when set; ``alert_subscriptions`` receive
+    the pipeline's alerts (an execution failed or stopped, an approval rejected or expired), at least one.
     """
 
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] = "northwind/data-platform"
@@ -611,6 +612,7 @@ class DeliveryConfig(AccountDefinition):
     build_timeout_minutes: Annotated[int, Field(ge=5, le=2160)] = 60
     log_retention_days: int = 365
     approvals_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
+    alert_subscriptions: Annotated[tuple[AlertSubscription, ...], Field(min_length=1)]
 
     @property
     def name(self) -> str:

@@ -17,11 +17,21 @@ from constructs import Construct
 from environments import DeliveryConfig, DeliveryStep, EnvironmentConfig
 from modules.account import use_account
 from modules.classification import OPERATIONAL
-from modules.delivery import SMOKE_TEST_JOB, DeliveryPipeline, DeliveryProps, PromotionTarget, StepRoles
+from modules.delivery import (
+    SMOKE_TEST_JOB,
+    DeliveryPipeline,
+    DeliveryProps,
+    PipelineAlerts,
+    PipelineAlertsProps,
+    PromotionTarget,
+    StepRoles,
+)
 from modules.encryption import Encryption, EncryptionProps, KeyPurpose
+from modules.identity import bound_every_role
 from modules.lake import SecureBucket, SecureBucketProps
 from modules.lake.props import check_bucket_name
 from modules.processing import job_name
+from modules.runbooks import runbook_section
 
 DELIVERY_KEY_PURPOSES = (
     KeyPurpose("artifacts", "Pipeline artifacts: built stacks, saved plans, release files", via_services=("s3",)),
@@ -30,6 +40,7 @@ DELIVERY_KEY_PURPOSES = (
 )
 # Pipeline artifacts stay while a rollback may name them; an execution older than this is not rolled back to.
 ARTIFACT_VERSION_EXPIRY_DAYS = 90
+STOPPED_PROMOTION_RUNBOOK = runbook_section("deploy-and-promote.md", "when-a-promotion-stops")
 
 
 def promotion_targets(
@@ -58,13 +69,15 @@ def promotion_targets(
 
 
 class DeliveryStack(TerraformStack):
-    """Keys, the artifact store and its access log, the approval topic and the promotion pipeline, in the
-    delivery account with its own state (docs/adr/0090-one-promotion-pipeline-in-a-delivery-account.md)."""
+    """Keys, the artifact store and its access log, the approval topic, the promotion pipeline and its alerts, in
+    the delivery account with its own state (docs/adr/0090-one-promotion-pipeline-in-a-delivery-account.md).
+    Every role carries the account bootstrap's permissions boundary, as in the environments' stacks."""
 
     def __init__(self, scope: Construct, delivery: DeliveryConfig, environments: dict[str, EnvironmentConfig]) -> None:
         super().__init__(scope, delivery.stack_name)
         prefix = delivery.stack_name
         use_account(self, delivery)
+        self.permissions_boundary = bound_every_role(self, delivery.permissions_boundary_arn)
         self.encryption = Encryption(
             self,
             "encryption",
@@ -144,5 +157,21 @@ class DeliveryStack(TerraformStack):
                 build_timeout_minutes=delivery.build_timeout_minutes,
             ),
         )
+        self.alerts = PipelineAlerts(
+            self,
+            "alerts",
+            PipelineAlertsProps(
+                name_prefix=prefix,
+                account_id=delivery.account_id,
+                region=delivery.region,
+                pipeline_name=self.delivery.props.pipeline_name,
+                key_admin_role_arns=(delivery.deploy_role_arn,),
+                break_glass_role_arn=delivery.break_glass_role_arn,
+                key_reader_role_arns=(delivery.plan_role_arn,),
+                subscribers=tuple((s.protocol.value, s.endpoint) for s in delivery.alert_subscriptions),
+                runbook_section=STOPPED_PROMOTION_RUNBOOK,
+            ),
+        )
         TerraformOutput(self, "pipeline_name", value=self.delivery.pipeline.name)
         TerraformOutput(self, "approval_topic_arn", value=self.approval_topic.arn)
+        TerraformOutput(self, "alert_topic_arn", value=self.alerts.topic.arn)

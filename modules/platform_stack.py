@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf import Aspects, TerraformOutput, TerraformStack, Token
+from cdktf import TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
-from cdktf_cdktf_provider_aws.data_aws_iam_policy import DataAwsIamPolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
 from cdktf_cdktf_provider_aws.data_aws_iam_saml_provider import DataAwsIamSamlProvider
 from constructs import Construct
@@ -45,7 +44,7 @@ from modules.delivery import SMOKE_TEST_JOB, SmokeTestAccess, SmokeTestAccessPro
 from modules.detection import ControlScope, DetectionProps, DetectiveControls
 from modules.encryption import Encryption, EncryptionProps
 from modules.governance import Governance, GovernanceProps, default_grants
-from modules.identity import Identity, IdentityProps, PermissionsBoundary, Persona, ServiceRole
+from modules.identity import Identity, IdentityProps, Persona, ServiceRole, bound_every_role
 from modules.lake import (
     DataLake,
     DataLakeProps,
@@ -177,9 +176,8 @@ class EnvironmentStack(TerraformStack):
         with a missing boundary). Every role of the stack carries the boundary: ``self.permissions_boundary``,
         ``self.saml_provider``, ``self.config_service_role``."""
         self.saml_provider = DataAwsIamSamlProvider(self, "workforce-identity-provider", arn=env.saml_provider_arn)
-        self.permissions_boundary = DataAwsIamPolicy(self, "permissions-boundary", arn=env.permissions_boundary_arn)
+        self.permissions_boundary = bound_every_role(self, env.permissions_boundary_arn)
         self.config_service_role = DataAwsIamRole(self, "config-service-role", name=CONFIG_SERVICE_LINKED_ROLE)
-        Aspects.of(self).add(PermissionsBoundary(self.permissions_boundary.arn))
 
     def _build_storage_and_governance(self, env: EnvironmentConfig, prefix: str) -> None:
         """The lake, catalog, Lake Formation and IAM roles: ``self.lake``, ``self.identity``,

@@ -162,3 +162,50 @@ class SmokeTestAccessProps:
     trusted_role_arn: str
     alarm_prefix: str
     dry_run_job_arns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineAlertsProps:
+    """Inputs of ``PipelineAlerts``: who hears when a promotion stops.
+
+    Attributes:
+        name_prefix: ``northwind-delivery``; the topic is ``<name_prefix>-alerts``, rules ``<name_prefix>-*``.
+        account_id: the delivery account.
+        region: the delivery account's region.
+        pipeline_name: the pipeline whose executions and approvals are watched.
+        key_admin_role_arns: administrators of the alert topic's key (the delivery account's deploy role).
+        break_glass_role_arn: the break-glass administration path of that key (with MFA).
+        subscribers: ``(protocol, endpoint)`` of every receiver (``email`` or ``https``), at least one.
+        runbook_section: ``docs/runbooks/<file>.md#<anchor>`` the rules' descriptions and messages link.
+        key_reader_role_arns: principals that may read the key's metadata (the plan role). Default: none.
+    """
+
+    name_prefix: str
+    account_id: str
+    region: str
+    pipeline_name: str
+    key_admin_role_arns: tuple[str, ...]
+    break_glass_role_arn: str
+    subscribers: tuple[tuple[str, str], ...]
+    runbook_section: str
+    key_reader_role_arns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.subscribers:
+            raise ValueError("PipelineAlertsProps.subscribers: at least one, so a stopped promotion reaches someone")
+        for protocol, endpoint in self.subscribers:
+            if protocol not in ("email", "https"):
+                raise ValueError(f"PipelineAlertsProps.subscribers: {protocol!r} for {endpoint!r}: use email or https")
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.name_prefix}-alerts"
+
+    @property
+    def topic_arn(self) -> str:
+        """Known before the topic exists, so that the key's policy can name it."""
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{self.topic_name}"
+
+    @property
+    def pipeline_arn(self) -> str:
+        return f"arn:aws:codepipeline:{self.region}:{self.account_id}:{self.pipeline_name}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -155,7 +156,11 @@ def test_the_plan_step_saves_a_plan_with_the_read_only_role_and_exports_its_hash
 
 
 def test_the_approval_shows_the_plan_headline_and_hash_and_the_apply_checks_that_hash(delivery_stack):
-    topic = next(iter(delivery_stack.resources("aws_sns_topic")))
+    (topic,) = [
+        key
+        for key, topic in delivery_stack.resources("aws_sns_topic").items()
+        if topic["name"] == "northwind-delivery-approvals"
+    ]
     for stage in _pipeline(delivery_stack)["stage"][2:]:
         plan, approve, apply, _ = stage["action"]
         namespace = plan["namespace"]
@@ -423,3 +428,123 @@ def test_a_promotion_target_refuses_a_name_too_long_for_its_artifact_folders():
     target = _props().targets[0]
     with pytest.raises(ValueError, match=r"PromotionTarget\.environment"):
         dataclasses.replace(target, environment="staging")
+
+
+RUNBOOK_LINK = "Runbook: docs/runbooks/deploy-and-promote.md#when-a-promotion-stops"
+
+
+def _alert_topic(delivery_stack) -> tuple[str, dict]:
+    ((key, topic),) = [
+        (k, t) for k, t in delivery_stack.resources("aws_sns_topic").items() if t["name"] == "northwind-delivery-alerts"
+    ]
+    return key, topic
+
+
+def _rule_and_target(delivery_stack, name: str) -> tuple[dict, dict]:
+    ((key, rule),) = [
+        (k, r) for k, r in delivery_stack.resources("aws_cloudwatch_event_rule").items() if r["name"] == name
+    ]
+    (target,) = [
+        t
+        for t in delivery_stack.resources("aws_cloudwatch_event_target").values()
+        if t["rule"] == f"${{aws_cloudwatch_event_rule.{key}.name}}"
+    ]
+    return rule, target
+
+
+def test_a_failed_stopped_or_cancelled_execution_of_the_pipeline_reaches_the_alert_topic(delivery_stack):
+    rule, target = _rule_and_target(delivery_stack, "northwind-delivery-stopped-executions")
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        "resources": ["arn:aws:codepipeline:eu-west-2:444444444444:northwind-delivery"],
+        "detail": {"state": ["CANCELED", "FAILED", "STOPPED"]},
+    }
+    topic_key, _ = _alert_topic(delivery_stack)
+    assert target["arn"] == f"${{aws_sns_topic.{topic_key}.arn}}"
+    assert target["input_transformer"]["input_paths"]["execution"] == "$.detail.execution-id"
+
+
+def test_a_rejected_or_expired_approval_reaches_the_alert_topic(delivery_stack):
+    rule, target = _rule_and_target(delivery_stack, "northwind-delivery-failed-approvals")
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern["detail-type"] == ["CodePipeline Action Execution State Change"]
+    assert pattern["detail"] == {"type": {"category": ["Approval"]}, "state": ["FAILED"]}
+    assert pattern["resources"] == ["arn:aws:codepipeline:eu-west-2:444444444444:northwind-delivery"]
+    assert target["input_transformer"]["input_paths"] == {
+        "stage": "$.detail.stage",
+        "execution": "$.detail.execution-id",
+    }
+
+
+def test_rule_eventbridge_targets_wait_for_the_topic_policy_since_a_refused_publish_is_dropped_silently(delivery_stack):
+    (policy_key,) = delivery_stack.resources("aws_sns_topic_policy")
+    for target in delivery_stack.resources("aws_cloudwatch_event_target").values():
+        assert f"aws_sns_topic_policy.{policy_key}" in target["depends_on"]
+
+
+def test_every_alert_of_the_pipeline_links_the_runbook_section_a_responder_follows(delivery_stack):
+    runbook = (Path(__file__).parents[2] / "docs" / "runbooks" / "deploy-and-promote.md").read_text()
+    assert "\n## When a promotion stops\n" in runbook
+    rules = delivery_stack.resources("aws_cloudwatch_event_rule").values()
+    assert len(rules) == 2
+    for rule in rules:
+        assert rule["description"].endswith(RUNBOOK_LINK) and len(rule["description"]) <= 512
+    for target in delivery_stack.resources("aws_cloudwatch_event_target").values():
+        assert json.loads(target["input_transformer"]["input_template"]).endswith(RUNBOOK_LINK)
+
+
+def test_rule_eventbridge_encrypts_for_the_alert_topic_only_under_its_sns_context_as_aws_documents(delivery_stack):
+    (key,) = [k for k in delivery_stack.resources("aws_kms_key").values() if k["tags"]["purpose"] == "pipeline-alerts"]
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert set(statements) == {
+        "KeyAdministration",
+        "BreakGlassKeyAdministration",
+        "KeyMetadataReaders",
+        "EventBridgePublishesToTheAlertTopic",
+    }
+    events = statements["EventBridgePublishesToTheAlertTopic"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # EventBridge's KMS requests carry no aws:SourceAccount or aws:SourceArn: a condition on them drops every event.
+    assert events["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-2:444444444444:northwind-delivery-alerts"
+        }
+    }
+    _, topic = _alert_topic(delivery_stack)
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.alerts_alert-key")
+
+
+def test_the_alert_topic_admits_only_this_accounts_rules(delivery_stack):
+    (policy,) = delivery_stack.resources("aws_sns_topic_policy").values()
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == ["sns:Publish"]
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "444444444444"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:events:eu-west-2:444444444444:rule/northwind-delivery-*"},
+    }
+
+
+def test_the_alerts_reach_every_subscriber_of_the_delivery_definition(delivery_stack, delivery):
+    topic_key, _ = _alert_topic(delivery_stack)
+    subscribers = {
+        (s["protocol"], s["endpoint"])
+        for s in delivery_stack.resources("aws_sns_topic_subscription").values()
+        if s["topic_arn"] == f"${{aws_sns_topic.{topic_key}.arn}}"
+    }
+    assert subscribers == {(s.protocol.value, s.endpoint) for s in delivery.alert_subscriptions} != set()
+
+
+def test_a_delivery_definition_without_an_alert_subscriber_is_refused_naming_the_field(tmp_path):
+    import shutil
+
+    from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_delivery
+
+    shutil.copytree(DEFINITIONS_DIR, tmp_path / "environments", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = tmp_path / "environments" / "delivery" / "delivery.yaml"
+    definition = yaml.safe_load(path.read_text())
+    definition["alert_subscriptions"] = []
+    path.write_text(yaml.safe_dump(definition))
+    with pytest.raises(EnvironmentDefinitionError, match="alert_subscriptions: Tuple should have at least 1 item"):
+        load_delivery(tmp_path / "environments")

@@ -1,5 +1,5 @@
-"""Who may assume each role of every stack, and the ceiling on what it may do. Walks every ``aws_iam_role``, so
-roles any capability adds are held to the same rules."""
+"""Who may assume each role of every stack, the environments' and the delivery account's, and the ceiling on what
+it may do. Walks every ``aws_iam_role``, so roles any capability adds are held to the same rules."""
 
 from __future__ import annotations
 
@@ -38,32 +38,37 @@ def _trust(role: dict) -> list[dict]:
     return as_list(json.loads(role["assume_role_policy"])["Statement"])
 
 
-def test_every_role_of_every_stack_carries_the_account_permissions_boundary(environment_stacks):
-    for stack in environment_stacks.values():
-        roles = stack.resources("aws_iam_role")
-        unbounded = sorted(b["name"] for b in roles.values() if b.get("permissions_boundary") != BOUNDARY)
-        assert unbounded == [], stack.name
-        assert len(roles) >= 13
+def _account(stack, environments, delivery):
+    name = stack.name.removeprefix("northwind-")
+    return delivery if name == delivery.name else environments[name]
+
+
+def test_every_role_of_every_stack_carries_its_accounts_permissions_boundary(any_stack, environments, delivery):
+    roles = any_stack.resources("aws_iam_role")
+    unbounded = sorted(b["name"] for b in roles.values() if b.get("permissions_boundary") != BOUNDARY)
+    assert unbounded == [] and len(roles) >= 11
+    lookup = any_stack.config["data"]["aws_iam_policy"]["permissions-boundary"]
+    assert lookup["arn"] == _account(any_stack, environments, delivery).permissions_boundary_arn
 
 
 def test_every_service_role_trusts_its_service_only_for_this_account_and_its_resources(
-    environment_stacks, environments
+    any_stack, environments, delivery
 ):
-    for stack in environment_stacks.values():
-        env = environments[stack.name.removeprefix("northwind-")]
-        for role in stack.resources("aws_iam_role").values():
-            for statement in _trust(role):
-                service = statement["Principal"].get("Service")
-                if service is None or service in TRUST_WITHOUT_SOURCE_CONTEXT:
-                    continue
-                where = f"{role['name']} ({service})"
-                assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": env.account_id}, where
-                source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]
-                arn_service = SOURCE_ARN_SERVICE[service]
-                if arn_service == "s3":
-                    assert source_arn.startswith("arn:aws:s3:::northwind-data-lake-"), where
-                else:
-                    assert source_arn.startswith(f"arn:aws:{arn_service}:{env.region}:{env.account_id}:"), where
+    stack = any_stack
+    env = _account(stack, environments, delivery)
+    for role in stack.resources("aws_iam_role").values():
+        for statement in _trust(role):
+            service = statement["Principal"].get("Service")
+            if service is None or service in TRUST_WITHOUT_SOURCE_CONTEXT:
+                continue
+            where = f"{role['name']} ({service})"
+            assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": env.account_id}, where
+            source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+            arn_service = SOURCE_ARN_SERVICE[service]
+            if arn_service == "s3":
+                assert source_arn.startswith("arn:aws:s3:::northwind-data-lake-"), where
+            else:
+                assert source_arn.startswith(f"arn:aws:{arn_service}:{env.region}:{env.account_id}:"), where
 
 
 def test_a_service_trust_without_a_source_account_is_refused_unless_the_service_sends_none():
@@ -124,14 +129,21 @@ def _matches(action: str, patterns: list[str]) -> bool:
 
 
 def test_every_action_a_role_of_the_stacks_is_granted_lies_within_the_boundary_so_none_is_cut_silently(
-    environment_stacks, environments
+    any_stack, environments, delivery
 ):
-    for name, stack in environment_stacks.items():
-        allow, deny = _boundary(environments[name])
-        for policy in stack.resources("aws_iam_role_policy").values():
-            for statement in as_list(json.loads(policy["policy"])["Statement"]):
-                for action in as_list(statement["Action"]):
-                    assert _matches(action, allow) and not _matches(action, deny), f"{name} {policy['name']}: {action}"
+    allow, deny = _boundary(_account(any_stack, environments, delivery))
+    for policy in any_stack.resources("aws_iam_role_policy").values():
+        for statement in as_list(json.loads(policy["policy"])["Statement"]):
+            for action in as_list(statement["Action"]):
+                assert _matches(action, allow) and not _matches(action, deny), f"{policy['name']}: {action}"
+
+
+def test_the_delivery_accounts_boundary_admits_its_builds_and_pipeline_and_denies_iam_changes(delivery):
+    allow, deny = _boundary(delivery)
+    for action in ("codebuild:StartBuild", "codeconnections:UseConnection", "sts:AssumeRole", "sns:Publish"):
+        assert _matches(action, allow) and not _matches(action, deny), action
+    for action in ("iam:CreateRole", "iam:PassRole", "glue:StartJobRun", "rds:DeleteDBInstance"):
+        assert not _matches(action, allow) or _matches(action, deny), action
 
 
 def test_the_boundary_denies_iam_changes_and_switching_the_detective_controls_off(environments):
