@@ -37,7 +37,8 @@ from modules.compute import (
     ServiceRuntime,
     WebFirewall,
     analytics_group_name,
-    service_statements,
+    boot_statements,
+    database_login_statements,
 )
 from modules.database import DatabaseNetwork, DatabaseProps, ServingDatabase
 from modules.delivery import SMOKE_TEST_JOB, SmokeTestAccess, SmokeTestAccessProps
@@ -368,14 +369,21 @@ class EnvironmentStack(TerraformStack):
         """The instances read their release and log in to the database; the serving bootstrap job (alone) reads
         the database's master secret; the load balancer writes its access logs."""
         instances = ServiceRole.ANALYTICS_INSTANCES
+        # What the boot needs names nothing the database creates: it exists before the instances launch
+        # (``self.instance_boot_policies``); the login waits for the database, as the service does.
+        self.instance_boot_policies = (
+            self.identity.add_policy(
+                instances,
+                "boot",
+                boot_statements(release, self.lake.artifacts_bucket_arn, self.database.props.address_parameter_arn),
+            ),
+            self.identity.grant_log_write(instances, "service-logs", self.observability.service_log_group.arn),
+        )
         self.identity.add_policy(
             instances,
-            "serving",
-            service_statements(
-                release, self.lake.artifacts_bucket_arn, env.region, env.account_id, self.database.resource_id
-            ),
+            "serving-database",
+            database_login_statements(release, env.region, env.account_id, self.database.resource_id),
         )
-        self.identity.grant_log_write(instances, "service-logs", self.observability.service_log_group.arn)
         self.identity.grant_secret_read(
             ServiceRole.GLUE_SERVING_BOOTSTRAP,
             "serving-database-secret",
@@ -550,8 +558,9 @@ class EnvironmentStack(TerraformStack):
             log_group_name=self.observability.service_log_group.name,
             metrics_namespace=self.identity.props.metrics_namespace,
             release=release,
+            # The parameter's name, not the database's address: the instances do not wait for the database.
             database=DatabaseEndpoint(
-                address=self.database.address,
+                address_parameter=self.database.props.address_parameter_name,
                 port=self.database.port,
                 name=self.database.props.database_name,
                 security_group_id=self.database.security_group.id,
@@ -559,6 +568,7 @@ class EnvironmentStack(TerraformStack):
             ),
             runtime=self._service_runtime(env),
             propagated_tags=mandatory_tags(env),
+            launch_after=(*self.network.application_egress, *self.instance_boot_policies),
         )
 
     def _service_runtime(self, env: EnvironmentConfig) -> ServiceRuntime:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from northwind_analytics import __version__, queries
 from northwind_analytics.auth import Permission, SigningKeys, TokenVerifier, authenticator
-from northwind_analytics.database import Database, rds_token_signer
+from northwind_analytics.database import Database, DatabaseAddress, rds_token_signer, ssm_parameter_reader
 from northwind_analytics.errors import BadRequest, NotFound, ServiceUnavailable, error_responses, install_error_handlers
 from northwind_analytics.middleware import RequestLimits, SecurityHeaders
 from northwind_analytics.models import (
@@ -93,12 +93,13 @@ Cursor = Annotated[str | None, Query(pattern=queries.CURSOR_PATTERN, description
 Country = Annotated[str | None, Query(pattern=COUNTRY, description="Only this country, e.g. Germany")]
 
 
-def create_app(settings: ServiceSettings, sign_token=None) -> FastAPI:
+def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) -> FastAPI:
     """The application: its pool to the serving database opens when the app starts, closes when it stops.
 
-    ``sign_token`` returns an RDS IAM token (default: none, for a database without IAM authentication).
+    ``sign_token`` returns an RDS IAM token for a host (default: none, for a database without IAM
+    authentication); ``read_parameter`` an SSM parameter's value (default: none, for a fixed host).
     """
-    database = Database(settings, sign_token=sign_token)
+    database = Database(settings, sign_token=sign_token, address=DatabaseAddress(settings, read_parameter))
     verifier = TokenVerifier(settings, SigningKeys(settings.auth_jwks_url))
     authenticated = authenticator(settings, verifier)
 
@@ -312,7 +313,11 @@ def configure_logging() -> None:
 def _app_from_environment() -> FastAPI:
     configure_logging()
     settings = ServiceSettings.from_environment()
-    return create_app(settings, sign_token=rds_token_signer(settings) if settings.db_iam_auth else None)
+    return create_app(
+        settings,
+        sign_token=rds_token_signer(settings) if settings.db_iam_auth else None,
+        read_parameter=ssm_parameter_reader(settings) if settings.db_host_parameter else None,
+    )
 
 
 def __getattr__(name: str) -> FastAPI:

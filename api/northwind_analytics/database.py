@@ -1,7 +1,9 @@
 """The serving database through a connection pool: read-only sessions, bounded waits, outages logged once.
 
-Connections are opened once and reused (``psycopg_pool``), sized by the settings. With IAM authentication each
-new connection logs in with an RDS token that is reused until it nears its 15-minute expiry. Every request
+Connections are opened once and reused (``psycopg_pool``), sized by the settings. Each new connection learns
+where the database is from ``DatabaseAddress`` (a fixed host, or the SSM parameter the stack writes the host to)
+and, with IAM authentication, logs in with an RDS token that is reused until it nears its 15-minute expiry. Every
+request
 waits a bounded time, for a connection and for its query: past it the caller gets a 503 with
 ``Retry-After`` instead of a hung request, whatever state the database is in.
 """
@@ -28,23 +30,81 @@ log = logging.getLogger("northwind_analytics.database")
 
 # RDS IAM tokens live 15 minutes; new connections get a fresh one after 10, so none is used near its expiry.
 TOKEN_REFRESH_SECONDS = 600
+# The host is read from its parameter again after this long, so a replaced database is found by new connections.
+ADDRESS_REFRESH_SECONDS = 300
 # Connections are replaced after half an hour (a new IAM login, and the database's memory per backend reset).
 CONNECTION_LIFETIME_SECONDS = 1800
 CONNECTION_IDLE_SECONDS = 300
 
 
-def rds_token_signer(settings: ServiceSettings) -> Callable[[], str]:
-    """A function returning a fresh RDS IAM authentication token for the service's user."""
+def rds_token_signer(settings: ServiceSettings) -> Callable[[str], str]:
+    """A function returning a fresh RDS IAM authentication token for the service's user at a host."""
     import boto3
 
     client = boto3.client("rds", region_name=settings.region)
 
-    def sign() -> str:
-        return client.generate_db_auth_token(
-            DBHostname=settings.db_host, Port=settings.db_port, DBUsername=settings.db_user
-        )
+    def sign(host: str) -> str:
+        return client.generate_db_auth_token(DBHostname=host, Port=settings.db_port, DBUsername=settings.db_user)
 
     return sign
+
+
+def ssm_parameter_reader(settings: ServiceSettings) -> Callable[[str], str | None]:
+    """A function returning an SSM parameter's value, or None while the parameter does not exist."""
+    import boto3
+
+    client = boto3.client("ssm", region_name=settings.region)
+
+    def read(name: str) -> str | None:
+        try:
+            return client.get_parameter(Name=name)["Parameter"]["Value"]
+        except client.exceptions.ParameterNotFound:
+            return None
+
+    return read
+
+
+class DatabaseAddress:
+    """Where the serving database is: the settings' fixed host, or the value of the SSM parameter the stack
+    writes the host to, read when a connection is opened and again after ``ADDRESS_REFRESH_SECONDS``.
+
+    Until the parameter exists (the database of a first apply is still being created) ``host`` raises
+    ``DatabaseUnavailable``, so connections fail and the service's readiness answers 503, while its liveness
+    answers 200 and the load balancer keeps the instance. ``problem`` says why the last read found no host.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        read_parameter: Callable[[str], str | None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if settings.db_host is None and read_parameter is None:
+            raise ValueError("DatabaseAddress: the host is in a parameter; give a function reading it")
+        self.settings = settings
+        self.read_parameter = read_parameter
+        self.clock = clock
+        self.problem: str | None = None
+        self._read: tuple[str, float] | None = None
+
+    def host(self) -> str:
+        if self.settings.db_host is not None:
+            return self.settings.db_host
+        name = self.settings.db_host_parameter
+        now = self.clock()
+        if self._read is not None and now - self._read[1] <= ADDRESS_REFRESH_SECONDS:
+            return self._read[0]
+        value = self.read_parameter(name)
+        if value:
+            if self._read is None or self._read[0] != value:
+                log.warning("serving database at %s (from %s)", value, name)
+            self._read, self.problem = (value, now), None
+            return value
+        if self._read is not None:
+            # Deleted after it was read: keep the last known host rather than lose the database.
+            return self._read[0]
+        self.problem = f"parameter {name} holds no host yet: the database is still being created, or was never"
+        raise DatabaseUnavailable(self.problem)
 
 
 class PoolState(BaseModel):
@@ -103,21 +163,23 @@ class Database:
     def __init__(
         self,
         settings: ServiceSettings,
-        sign_token: Callable[[], str] | None = None,
+        sign_token: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        address: DatabaseAddress | None = None,
     ) -> None:
         self.settings = settings
         self.sign_token = sign_token
         self.clock = clock
+        self.address = address or DatabaseAddress(settings, clock=clock)
         self.outage = OutageLog(clock)
-        self._token: tuple[str, float] | None = None
+        self._token: tuple[str, str, float] | None = None
         # Requests abandoned at their deadline finish (or fail) in the background; kept so they are not lost.
         self._abandoned: set[asyncio.Task] = set()
         s = settings
         statement_timeout_ms = int(s.db_statement_timeout_seconds * 1000)
         self.pool = AsyncConnectionPool(
+            # The host comes with each connection's arguments (``DatabaseAddress``).
             make_conninfo(
-                host=s.db_host,
                 port=str(s.db_port),
                 dbname=s.db_name,
                 user=s.db_user,
@@ -137,18 +199,24 @@ class Database:
             open=False,
         )
 
-    def _password(self) -> str | None:
+    def _password(self, host: str) -> str | None:
         if not self.settings.db_iam_auth or self.sign_token is None:
             return None
         now = self.clock()
-        if self._token is None or now - self._token[1] > TOKEN_REFRESH_SECONDS:
-            self._token = (self.sign_token(), now)
+        if self._token is None or self._token[1] != host or now - self._token[2] > TOKEN_REFRESH_SECONDS:
+            self._token = (self.sign_token(host), host, now)
         return self._token[0]
 
     async def _connection_arguments(self) -> dict[str, Any]:
-        # Signing may refresh AWS credentials over the network: off the event loop.
-        password = await asyncio.to_thread(self._password)
-        return {"autocommit": True, "row_factory": dict_row, **({"password": password} if password else {})}
+        # Reading the parameter and signing may call AWS (and refresh credentials): off the event loop.
+        host = await asyncio.to_thread(self.address.host)
+        password = await asyncio.to_thread(self._password, host)
+        return {
+            "host": host,
+            "autocommit": True,
+            "row_factory": dict_row,
+            **({"password": password} if password else {}),
+        }
 
     async def open(self) -> None:
         """Start filling the pool in the background: the service starts even while the database is down."""
@@ -188,9 +256,10 @@ class Database:
                 return await cursor.fetchall()
         except PoolTimeout:
             state = self.state()
+            where = f"; {self.address.problem}" if self.address.problem else ""
             raise DatabaseUnavailable(
                 f"no connection free within {self.settings.db_pool_wait_seconds:g} s "
-                f"({state.size} of {state.max_size} open, {state.waiting} request(s) waiting)"
+                f"({state.size} of {state.max_size} open, {state.waiting} request(s) waiting){where}"
             ) from None
         except psycopg.DataError as error:
             # Validation keeps values within the column types; this is a last line, still the caller's input.

@@ -1,7 +1,10 @@
 """Service settings, from the environment file the instance's boot script writes.
 
 In AWS the service logs in with a short-lived IAM token (``NORTHWIND_DB_IAM_AUTH=true``) over verified TLS,
-so no password exists on the instance. Locally it connects to the throwaway PostgreSQL on loopback.
+so no password exists on the instance, and it finds the database through the SSM parameter the stack writes its
+host name to (``NORTHWIND_DB_HOST_PARAMETER``), read when it connects: an instance started before the database
+exists starts all the same, and turns ready once the database is there. Locally it connects to the throwaway
+PostgreSQL on loopback (``NORTHWIND_DB_HOST``).
 
 Callers are authenticated with access tokens from the identity provider named by ``NORTHWIND_AUTH_*``; there is
 no setting that turns authentication off. Local runs and tests point these at the local issuer on loopback.
@@ -21,6 +24,7 @@ ACCEPTED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "P
 
 _ENVIRONMENT = (
     ("db_host", "NORTHWIND_DB_HOST"),
+    ("db_host_parameter", "NORTHWIND_DB_HOST_PARAMETER"),
     ("db_port", "NORTHWIND_DB_PORT"),
     ("db_name", "NORTHWIND_DB_NAME"),
     ("db_user", "NORTHWIND_DB_USER"),
@@ -60,7 +64,9 @@ class ServiceSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    db_host: str
+    db_host: str | None = Field(default=None, min_length=1)
+    # An SSM parameter name, such as /northwind-dev-serving/address.
+    db_host_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_.\-/]+$")
     db_port: int = Field(default=5432, gt=0, lt=65536)
     db_name: str = "northwind"
     db_user: str = "analytics_service"
@@ -81,6 +87,11 @@ class ServiceSettings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceSettings:
+        if (self.db_host is None) == (self.db_host_parameter is None):
+            raise ValueError(
+                "name the database by its host (NORTHWIND_DB_HOST) or by the SSM parameter holding it "
+                "(NORTHWIND_DB_HOST_PARAMETER): exactly one of them"
+            )
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError(f"db_pool_min_size ({self.db_pool_min_size}) exceeds db_pool_max_size")
         refused = sorted(set(self.auth_algorithms) - ACCEPTED_ALGORITHMS)
@@ -119,4 +130,6 @@ class ServiceSettings(BaseModel):
             ) from None
         if settings.db_iam_auth and not settings.region:
             raise SettingsError("NORTHWIND_DB_IAM_AUTH=true needs AWS_REGION to sign the database token")
+        if settings.db_host_parameter and not settings.region:
+            raise SettingsError("NORTHWIND_DB_HOST_PARAMETER needs AWS_REGION to read the parameter")
         return settings

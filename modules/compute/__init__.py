@@ -1,6 +1,6 @@
 """The compute tier: HTTPS load balancer, Auto Scaling group of private instances, the service they run."""
 
-from modules.compute.access import service_statements
+from modules.compute.access import boot_statements, database_login_statements
 from modules.compute.construct import ComputeTier
 from modules.compute.firewall import FirewallProps, WebFirewall
 from modules.compute.props import (
@@ -24,7 +24,8 @@ __all__ = [
     "ServiceRuntime",
     "WebFirewall",
     "analytics_group_name",
+    "boot_statements",
+    "database_login_statements",
     "render_user_data",
-    "service_statements",
     "uvicorn_options",
 ]

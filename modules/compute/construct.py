@@ -327,7 +327,7 @@ class ComputeTier(Construct):
                 AutoscalingGroupTag(key=key, value=value, propagate_at_launch=True)
                 for key, value in {**props.propagated_tags, "Name": props.name}.items()
             ],
-            depends_on=[self.autoscaling_service_role, ebs_grant],
+            depends_on=[self.autoscaling_service_role, ebs_grant, *props.launch_after],
         )
         AutoscalingPolicy(
             self,

@@ -118,14 +118,16 @@ class DatabaseEndpoint:
     """How instances reach the serving database.
 
     Attributes:
-        address: host name of the instance.
+        address_parameter: the SSM parameter holding the database's host name. The service reads it when it
+            first connects (and again every few minutes), not the boot script: instances need not wait for the
+            database, and the service's readiness, not its liveness, says when the database is there.
         port: PostgreSQL port.
         name: database name.
         security_group_id: the database's security group (the instances' only PostgreSQL egress).
         ca_bundle_url: the HTTPS URL of the certificate authorities the instances verify the database against.
     """
 
-    address: str
+    address_parameter: str
     port: int
     name: str
     security_group_id: str
@@ -170,6 +172,9 @@ class ComputeProps:
             and to targets; shorter than ``runtime.keep_alive_seconds``. Default: 60.
         access_logs_after: what the load balancer is created after: the log bucket's policy, since ELB checks
             it may write there when access logging is switched on. Default: none.
+        launch_after: what the Auto Scaling group is created after: what the instances' boot needs reachable
+            (their subnets' routes out, the VPC endpoints), which the launch template does not reference, so
+            Terraform cannot see it. Default: none.
     """
 
     name_prefix: str
@@ -197,6 +202,7 @@ class ComputeProps:
     access_logs_prefix: str = "alb"
     load_balancer_idle_timeout_seconds: int = 60
     access_logs_after: tuple[ITerraformDependable, ...] = ()
+    launch_after: tuple[ITerraformDependable, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_size <= self.max_size:

@@ -1,7 +1,8 @@
 """The instances' boot script: install the analytics service from the wheelhouse and run it under systemd.
 
 Terraform interpolates ``${...}`` and ``%{...}`` inside strings, so the script uses ``$NAME`` shell
-expansions only; the values of database and bucket names may be Terraform references.
+expansions only; bucket names may be Terraform references. Nothing in it depends on the database: the service
+reads the database's host name from its SSM parameter when it connects.
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def render_user_data(spec: BootSpec) -> str:
 
     It installs Python 3.11, the CloudWatch agent and openssl; copies the release's wheelhouse from S3 and
     installs ``package==version`` and uvicorn from it alone; creates a self-signed certificate (the load
-    balancer encrypts to targets but does not verify them); writes the service's environment (database host,
-    port, name and IAM user — no password: the service asks RDS for an IAM token — its pool sizes, the
+    balancer encrypts to targets but does not verify them); writes the service's environment (the SSM parameter
+    holding the database's host name, its port, name and IAM user — no password: the service asks RDS for an
+    IAM token — its pool sizes, the
     identity provider whose tokens it accepts, and its worker count from the instance's vCPUs); starts a
     hardened systemd unit serving ``app`` on ``service_port`` with TLS and ``uvicorn_options``; and ships the
     service log to ``log_group_name``.
@@ -103,7 +105,7 @@ def render_user_data(spec: BootSpec) -> str:
     log_file = f"/var/log/{service}/service.log"
     environment = {
         "AWS_REGION": spec.region,
-        "NORTHWIND_DB_HOST": spec.database.address,
+        "NORTHWIND_DB_HOST_PARAMETER": spec.database.address_parameter,
         "NORTHWIND_DB_PORT": str(spec.database.port),
         "NORTHWIND_DB_NAME": spec.database.name,
         "NORTHWIND_DB_USER": release.database_user,

@@ -9,6 +9,7 @@ from cdktf_cdktf_provider_aws.glue_connection import GlueConnection, GlueConnect
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
@@ -53,9 +54,13 @@ class ServingDatabase(Construct):
     Clients are admitted by security group only: Glue jobs through the Glue network connection this construct creates
     (``glue_connection``, whose ``glue_security_group`` it admits), anything else through ``admit``.
 
+    The instance's host name is also written to the SSM parameter ``props.address_parameter_name``: clients
+    started before the database exists (the analytics instances of a first apply) read it when they first
+    connect, so nothing they are launched from waits for the database.
+
     Exposes ``instance``, ``security_group``, ``glue_security_group``, ``glue_connection``, ``address``,
-    ``port``, ``master_user_secret_arn``, ``resource_id``, ``identifier`` and ``ca_bundle_url`` (the bundle
-    clients verify the server's certificate against).
+    ``address_parameter``, ``port``, ``master_user_secret_arn``, ``resource_id``, ``identifier`` and
+    ``ca_bundle_url`` (the bundle clients verify the server's certificate against).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DatabaseProps) -> None:
@@ -168,6 +173,16 @@ class ServingDatabase(Construct):
             depends_on=[*log_groups, monitoring_policy],
         )
         self.address = self.instance.address
+        # A host name, not a secret: a plain string, readable by whom IAM allows.
+        self.address_parameter = SsmParameter(
+            self,
+            "address-parameter",
+            name=props.address_parameter_name,
+            description=f"Host name of {props.identifier}, for clients started before it exists",
+            type="String",
+            tier="Standard",
+            value=self.address,
+        )
         self.resource_id = self.instance.resource_id
         self.master_user_secret_arn = self.instance.master_user_secret.get(0).secret_arn
         # A network connection: it places the jobs' interfaces next to the database and carries no credentials.

@@ -118,6 +118,15 @@ class DatabaseProps:
         return f"{self.name_prefix}-serving"
 
     @property
+    def address_parameter_name(self) -> str:
+        """The SSM parameter holding the instance's host name: ``/<identifier>/address``, known before it exists."""
+        return f"/{self.identifier}/address"
+
+    @property
+    def address_parameter_arn(self) -> str:
+        return f"arn:aws:ssm:{self.region}:{self.account_id}:parameter{self.address_parameter_name}"
+
+    @property
     def parameter_group_family(self) -> str:
         """``postgres<major>``, the parameter group family of the engine version."""
         return f"postgres{self.engine_version}"

@@ -122,9 +122,9 @@ class Identity(Construct):
             ],
         )
 
-    def grant_log_write(self, key: RoleKey, name: str, log_group_arn: str) -> None:
+    def grant_log_write(self, key: RoleKey, name: str, log_group_arn: str) -> IamRolePolicy:
         """Let a role write log streams into one log group (e.g. the analytics service's)."""
-        self.add_policy(
+        return self.add_policy(
             key,
             name,
             [

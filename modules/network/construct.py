@@ -31,13 +31,15 @@ class Network(Construct):
     - data subnets: isolated (no route to the internet at all), home of the database.
 
     Exposes ``vpc``, ``public_subnets``, ``application_subnets``, ``data_subnets``, ``subnet_plan`` (their
-    CIDRs), ``endpoint_security_group`` and ``s3_prefix_list_id`` (S3 through the gateway endpoint, for security
-    group rules).
+    CIDRs), ``endpoint_security_group``, ``s3_prefix_list_id`` (S3 through the gateway endpoint, for security
+    group rules) and ``application_egress`` (the application subnets' routes out through NAT and the VPC
+    endpoints: what an instance booting there needs, for resources to be created after).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
+        self.application_egress: list = []
         plan = self.subnet_plan = plan_subnets(props.vpc_cidr, len(props.availability_zones))
         self.vpc = Vpc(
             self,
@@ -114,14 +116,17 @@ class Network(Construct):
             )
             # Each AZ leaves through its own NAT gateway when there is one per AZ.
             nat = nat_gateways[index % len(nat_gateways)]
-            Route(
+            route = Route(
                 self,
                 f"application-default-{index}",
                 route_table_id=rt.id,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=nat.id,
             )
-            RouteTableAssociation(self, f"application-rta-{index}", subnet_id=subnet.id, route_table_id=rt.id)
+            association = RouteTableAssociation(
+                self, f"application-rta-{index}", subnet_id=subnet.id, route_table_id=rt.id
+            )
+            self.application_egress += [route, association]
             route_tables.append(rt)
         return route_tables
 
@@ -187,6 +192,7 @@ class Network(Construct):
             )
             for service in ("s3", "dynamodb")
         }
+        self.application_egress += gateways.values()
         # Security groups admit S3 through its gateway by this prefix list, without opening the internet.
         self.s3_prefix_list_id: str = gateways["s3"].prefix_list_id
         self.endpoint_security_group = SecurityGroup(
@@ -207,7 +213,7 @@ class Network(Construct):
             tags={"Name": f"{prefix}-vpc-endpoints"},
         )
         for service in self.props.interface_endpoints:
-            VpcEndpoint(
+            endpoint = VpcEndpoint(
                 self,
                 f"{service}-interface-endpoint",
                 vpc_id=self.vpc.id,
@@ -218,3 +224,4 @@ class Network(Construct):
                 security_group_ids=[self.endpoint_security_group.id],
                 tags={"Name": f"{prefix}-{service}"},
             )
+            self.application_egress.append(endpoint)

@@ -198,8 +198,14 @@ IDP = {
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({}, "db_host: Field required"),
         ({"NORTHWIND_DB_HOST": "db"}, "auth_issuer: Field required"),
+        ({k: v for k, v in IDP.items() if k != "NORTHWIND_DB_HOST"}, "NORTHWIND_DB_HOST_PARAMETER.*: exactly one"),
+        ({**IDP, "NORTHWIND_DB_HOST_PARAMETER": "/northwind-dev-serving/address"}, "exactly one of them"),
+        (
+            {**{k: v for k, v in IDP.items() if k != "NORTHWIND_DB_HOST"}, "NORTHWIND_DB_HOST_PARAMETER": "/p/address"},
+            "NORTHWIND_DB_HOST_PARAMETER needs AWS_REGION",
+        ),
+        ({**IDP, "NORTHWIND_DB_HOST_PARAMETER": "no-slash"}, "db_host_parameter: String should match pattern"),
         ({**IDP, "NORTHWIND_DB_PORT": "x"}, "db_port: Input should be a valid integer"),
         ({**IDP, "NORTHWIND_DB_IAM_AUTH": "true"}, "needs AWS_REGION"),
         ({**IDP, "NORTHWIND_AUTH_ALGORITHMS": "HS256"}, "HS256 not accepted"),

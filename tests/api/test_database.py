@@ -1,5 +1,5 @@
 """Pooled connections: reused, bounded waits answered 503 with Retry-After, outages logged once, IAM tokens
-renewed before they expire, readiness reporting the pool."""
+renewed before they expire, readiness reporting the pool, the database found through its address parameter."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
-from northwind_analytics.database import TOKEN_REFRESH_SECONDS, Database
+from northwind_analytics.database import (
+    ADDRESS_REFRESH_SECONDS,
+    TOKEN_REFRESH_SECONDS,
+    Database,
+    DatabaseAddress,
+    DatabaseUnavailable,
+)
 from northwind_analytics.settings import ServiceSettings
 
 from tests.api.conftest import ALL_SCOPES, service_settings
@@ -113,17 +119,19 @@ def test_iam_tokens_are_reused_until_they_near_expiry(identity_provider):
     issued = []
     now = [0.0]
 
-    def sign() -> str:
-        issued.append(f"token-{len(issued)}")
+    def sign(host: str) -> str:
+        issued.append(f"token-{len(issued)}-{host}")
         return issued[-1]
 
     settings = _with_iam_auth(identity_provider)
     database = Database(settings, sign_token=sign, clock=lambda: now[0])
-    assert database._password() == "token-0"
+    assert database._password("db.internal") == "token-0-db.internal"
     now[0] = TOKEN_REFRESH_SECONDS / 2
-    assert database._password() == "token-0"
-    now[0] = TOKEN_REFRESH_SECONDS + 1
-    assert database._password() == "token-1"
+    assert database._password("db.internal") == "token-0-db.internal"
+    # A token names its host: a database found elsewhere gets a token of its own at once.
+    assert database._password("db.elsewhere") == "token-1-db.elsewhere"
+    now[0] = TOKEN_REFRESH_SECONDS * 2
+    assert database._password("db.elsewhere") == "token-2-db.elsewhere"
     assert TOKEN_REFRESH_SECONDS < 15 * 60
 
 
@@ -132,7 +140,81 @@ async def test_each_new_connection_logs_in_with_the_current_token(identity_provi
     tokens = iter(["first", "second"])
     settings = _with_iam_auth(identity_provider)
     now = [0.0]
-    database = Database(settings, sign_token=lambda: next(tokens), clock=lambda: now[0])
+    database = Database(settings, sign_token=lambda host: next(tokens), clock=lambda: now[0])
     assert (await database._connection_arguments())["password"] == "first"
     now[0] = TOKEN_REFRESH_SECONDS + 1
     assert (await database._connection_arguments())["password"] == "second"
+
+
+def _by_parameter(identity_provider, **changes) -> ServiceSettings:
+    return ServiceSettings(
+        db_host_parameter="/northwind-dev-serving/address",
+        region="eu-west-2",
+        auth_issuer=identity_provider.issuer,
+        auth_audience=identity_provider.audience,
+        auth_jwks_url=identity_provider.jwks_url,
+        **changes,
+    )
+
+
+def test_the_host_is_read_from_its_parameter_again_after_the_refresh_interval_and_kept_if_the_parameter_goes(
+    identity_provider,
+):
+    values = iter(["db-1.internal", "db-2.internal", None])
+    reads, now = [], [0.0]
+
+    def read(name: str) -> str | None:
+        reads.append(name)
+        return next(values)
+
+    address = DatabaseAddress(_by_parameter(identity_provider), read, clock=lambda: now[0])
+    assert address.host() == "db-1.internal"
+    now[0] = ADDRESS_REFRESH_SECONDS
+    assert address.host() == "db-1.internal" and len(reads) == 1
+    now[0] = ADDRESS_REFRESH_SECONDS + 1
+    assert address.host() == "db-2.internal"
+    now[0] = 3 * ADDRESS_REFRESH_SECONDS
+    assert address.host() == "db-2.internal" and address.problem is None
+    assert reads == ["/northwind-dev-serving/address"] * 3
+
+
+def test_no_host_before_the_parameter_exists_names_the_parameter_and_is_read_again_at_the_next_connection(
+    identity_provider,
+):
+    values = iter([None, "db.internal"])
+    address = DatabaseAddress(_by_parameter(identity_provider), lambda name: next(values))
+    with pytest.raises(DatabaseUnavailable, match="parameter /northwind-dev-serving/address holds no host yet"):
+        address.host()
+    assert address.host() == "db.internal" and address.problem is None
+
+
+@pytest.mark.anyio
+async def test_each_connection_goes_to_the_parameters_host_with_a_token_for_that_host(identity_provider):
+    settings = _by_parameter(identity_provider, db_iam_auth=True)
+    address = DatabaseAddress(settings, lambda name: "db.internal")
+    database = Database(settings, sign_token=lambda host: f"token-for-{host}", address=address)
+    arguments = await database._connection_arguments()
+    assert (arguments["host"], arguments["password"]) == ("db.internal", "token-for-db.internal")
+
+
+def test_an_instance_started_before_its_database_exists_is_live_and_turns_ready_once_the_parameter_holds_the_host(
+    serving_settings, identity_provider
+):
+    """The first apply launches the instances while RDS is still being created: the load balancer's liveness
+    check passes at once; readiness (the smoke test's check) follows the database."""
+    published: dict[str, str] = {}
+    settings = serving_settings.model_copy(
+        update={"db_host": None, "db_host_parameter": "/northwind-dev-serving/address", "db_pool_wait_seconds": 0.5}
+    )
+    with TestClient(create_app(settings, read_parameter=published.get)) as client:
+        client.headers["Authorization"] = f"Bearer {identity_provider.token(ALL_SCOPES)}"
+        assert client.get("/health").status_code == 200
+        before = client.get("/health/database")
+        assert before.status_code == 503 and before.json()["status"] == "unavailable"
+        assert client.get(CUSTOMERS).status_code == 503
+        published["/northwind-dev-serving/address"] = serving_settings.db_host
+        deadline = time.monotonic() + 10
+        while client.get("/health/database").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get("/health/database").json()["status"] == "ok"
+        assert client.get(CUSTOMERS).status_code == 200

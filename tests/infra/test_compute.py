@@ -21,6 +21,7 @@ from modules.compute import (
     uvicorn_options,
 )
 from modules.database.construct import rds_ca_bundle_url
+from scripts.apply_estimate import dependency_graph
 from scripts.report_serving import compute_row
 
 
@@ -158,11 +159,86 @@ def test_instances_carry_the_mandatory_tags(stack):
 def test_the_instance_role_reads_only_its_release_and_logs_in_to_one_database_user(stack, environments):
     version = _env(stack, environments).compute.service_version
     policies = {p["name"]: json.loads(p["policy"]) for p in stack.resources("aws_iam_role_policy").values()}
-    statements = {s["Sid"]: s for s in policies["analytics-instances-serving"]["Statement"]}
+    statements = {
+        s["Sid"]: s
+        for name in ("analytics-instances-boot", "analytics-instances-serving-database")
+        for s in policies[name]["Statement"]
+    }
     assert statements["ReadRelease"]["Resource"][0].endswith(
         f"/services/northwind-analytics/{version}/{service_wheelhouse_hash()}/*"
     )
     assert statements["ConnectToServingDatabaseWithIamToken"]["Resource"][0].endswith("/analytics_service")
+    env = _env(stack, environments)
+    assert statements["FindTheServingDatabase"] == {
+        "Sid": "FindTheServingDatabase",
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter"],
+        "Resource": [f"arn:aws:ssm:{env.region}:{env.account_id}:parameter/{stack.name}-serving/address"],
+    }
+
+
+def _waits_for(stack, address: str) -> set[str]:
+    """Every resource ``address`` waits for on a first apply, directly or through others."""
+    graph = dependency_graph(stack.config)
+    seen, todo = set(), [address]
+    while todo:
+        for before in graph[todo.pop()] - seen:
+            seen.add(before)
+            todo.append(before)
+    return seen
+
+
+def _address(stack, resource_type: str) -> str:
+    (name,) = stack.resources(resource_type)
+    return f"{resource_type}.{name}"
+
+
+def test_rule_the_auto_scaling_group_waits_for_nothing_the_database_creates_so_both_are_created_side_by_side(stack):
+    waits = _waits_for(stack, _address(stack, "aws_autoscaling_group"))
+    assert not [a for a in waits if a.startswith(("aws_db_instance.", "aws_ssm_parameter."))]
+    assert "${aws_db_instance" not in json.dumps(stack.one("aws_launch_template"))
+
+
+def test_the_stack_publishes_the_database_host_in_the_parameter_the_boot_script_names(stack):
+    (parameter,) = stack.resources("aws_ssm_parameter").values()
+    (instance,) = stack.resources("aws_db_instance")
+    assert parameter["name"] == f"/{stack.name}-serving/address" and parameter["type"] == "String"
+    assert parameter["value"] == f"${{aws_db_instance.{instance}.address}}"
+    assert f"NORTHWIND_DB_HOST_PARAMETER={parameter['name']}" in _user_data(stack)
+
+
+def test_rule_instances_boot_only_once_their_subnets_route_out_and_the_vpc_endpoints_exist(stack):
+    """Their boot installs packages and reads S3, SSM and CloudWatch Logs; Terraform cannot see that."""
+    group = stack.one("aws_autoscaling_group")
+    expected = {
+        f"{t}.{name}"
+        for t in ("aws_route", "aws_route_table_association")
+        for name in stack.resources(t)
+        if "application" in stack.resources(t)[name]["//"]["metadata"]["path"]
+    } | {f"aws_vpc_endpoint.{name}" for name in stack.resources("aws_vpc_endpoint")}
+    assert expected <= set(group["depends_on"]) and len(expected) >= 4 + len(stack.resources("aws_vpc_endpoint"))
+
+
+def test_rule_instances_launch_only_once_the_policies_their_boot_uses_exist_and_those_wait_for_no_database(stack):
+    """The boot reads the wheelhouse and the database's parameter and ships its log: an instance launched before
+    those grants exist fails its boot. The database login is granted apart, as the database's resource id is
+    known only once it exists."""
+    policies = {p["name"]: key for key, p in stack.resources("aws_iam_role_policy").items()}
+    boot = {
+        f"aws_iam_role_policy.{policies[n]}" for n in ("analytics-instances-boot", "analytics-instances-service-logs")
+    }
+    assert boot <= set(stack.one("aws_autoscaling_group")["depends_on"])
+    for address in boot:
+        assert not [a for a in _waits_for(stack, address) if a.startswith("aws_db_instance.")], address
+    login = f"aws_iam_role_policy.{policies['analytics-instances-serving-database']}"
+    assert [a for a in _waits_for(stack, login) if a.startswith("aws_db_instance.")]
+
+
+def test_the_load_balancer_keeps_instances_by_liveness_which_answers_without_the_database(stack, environments):
+    """The target group probes /health, which touches no database (tests/api); /health/database is readiness,
+    for the smoke test only: a database still being created, or down, never empties the target group."""
+    assert stack.one("aws_lb_target_group")["health_check"]["path"] == "/health"
+    assert _env(stack, environments).compute.health_check_path == "/health"
 
 
 def test_a_waf_with_managed_rules_and_a_per_ip_rate_limit_guards_the_load_balancer(stack, environments):
@@ -195,7 +271,9 @@ BOOT = BootSpec(
     release=ServiceRelease(
         "northwind-analytics", "1.2.3", "northwind_analytics.api:app", "artifacts-bucket", "0123456789abcdef"
     ),
-    database=DatabaseEndpoint("db.example.internal", 5432, "northwind", "sg-1", rds_ca_bundle_url("eu-west-2")),
+    database=DatabaseEndpoint(
+        "/northwind-x-serving/address", 5432, "northwind", "sg-1", rds_ca_bundle_url("eu-west-2")
+    ),
     runtime=RUNTIME,
     service_port=8443,
     log_group_name="/northwind/analytics/x",
@@ -210,7 +288,8 @@ def test_the_boot_script_installs_the_release_from_its_wheelhouse_and_starts_the
     assert "--no-index" in script and "'northwind-analytics==1.2.3' uvicorn" in script
     assert "uvicorn northwind_analytics.api:app --host 0.0.0.0 --port 8443 \\\n  --ssl-keyfile" in script
     assert "systemctl enable --now northwind-analytics" in script
-    assert "NORTHWIND_DB_HOST=db.example.internal" in script and "NORTHWIND_DB_IAM_AUTH=true" in script
+    assert "NORTHWIND_DB_HOST_PARAMETER=/northwind-x-serving/address" in script
+    assert "NORTHWIND_DB_HOST=" not in script and "NORTHWIND_DB_IAM_AUTH=true" in script
 
 
 def test_the_boot_script_holds_no_secret_and_nothing_terraform_would_interpolate():
