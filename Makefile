@@ -83,14 +83,14 @@ bench-api: $(STAMP_APP) ## Benchmark the analytics API under load with wrk, besi
 bench-synth: bootstrap ## Wall time and peak memory of a warm `make synth`
 	@scripts/bench-synth
 
-account-bootstrap: $(STAMP_APP) ## Once per account: identity provider, boundary, deploy and break-glass roles, then the state backend: make account-bootstrap ENV=dev [SAML_METADATA=idp.xml]
+account-bootstrap: $(STAMP_APP) ## Once per account: identity provider, boundaries, break-glass, plan and deploy roles (delivery: the GitHub connection), then the state backend: make account-bootstrap ENV=dev|delivery [SAML_METADATA=idp.xml]
 	@$(PY) -m scripts.bootstrap_account "$(ENV)" $(if $(SAML_METADATA),--saml-metadata "$(SAML_METADATA)")
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
 bench-new-environment: bootstrap ## Time a fourth environment from nothing to its first plan; estimate the rest
 	@$(PY) -m scripts.bench_new_environment
 
-state-backend: $(STAMP_APP) ## Create or verify one environment's state bucket and lock table: make state-backend ENV=dev
+state-backend: $(STAMP_APP) ## Create or verify one account's state bucket and lock table: make state-backend ENV=dev|delivery
 	@$(PY) -m scripts.bootstrap_state "$(ENV)"
 
 wheelhouse: $(STAMP_APP) ## Build the analytics service's release wheelhouse (dist/wheelhouse) with locked versions

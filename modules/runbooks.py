@@ -1,7 +1,7 @@
 """Links from alarms and alert rules to the runbook section a responder follows.
 
-Every alarm description and alert rule description ends with ``Runbook: docs/runbooks/<file>.md#<anchor>``;
-tests/infra/test_runbook_links.py checks that each link names a runbook and a heading that exist.
+An alarm's or alert rule's description ends with ``Runbook: docs/runbooks/<file>.md#<anchor>``, the section a
+responder follows (the delivery stack's alert tests check that its link names a heading that exists).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
     python -m scripts.bench_new_environment [--name qa] [--out bench-results]   (make bench-new-environment)
 
 Runs in a scratch copy of ``environments/``: writes the new definition (``scripts.new_environment``),
-validates every definition, bootstraps the new account on moto (AWS itself is not reachable here), synthesizes
+validates every definition, bootstraps the new account on moto (AWS itself is not reachable here: the account
+baseline, the state backend and the service certificate, as ``docs/runbooks/new-environment.md`` runs them), synthesizes
 every stack through the policy gate, and summarises the first plan (built from the synthesized stack: no
 provider can run here). The pipeline's own steps are estimated, the apply by its critical path
 (``scripts.apply_estimate``). Prints the table and writes ``<out>/new-environment.{json,md}``.
@@ -59,22 +60,39 @@ def timed(name: str, run: Callable[[], object], how: str) -> tuple[Step, object]
     return Step(name, seconds, how), result
 
 
+# A sample workforce identity provider's metadata: the real one comes from the organisation's identity provider.
+SAMPLE_SAML_METADATA = REPO_ROOT / "tests" / "support" / "workforce-idp-metadata.xml"
+
+
 def _bootstrap_on_moto(definitions: Path, name: str) -> dict[str, str]:
-    """The new account's bootstrap against moto's in-process AWS, under the new environment's account id."""
+    """The new account's bootstrap against moto's in-process AWS, under the new environment's account id: the
+    account baseline (identity provider, boundaries, break-glass, plan and deploy roles, Config's role, Glue's
+    default database), the state backend and the service certificate, in the runbook's order."""
     from moto import mock_aws
     from moto.core import DEFAULT_ACCOUNT_ID
 
+    from scripts.bootstrap_account import bootstrap_account
     from scripts.bootstrap_state import bootstrap
     from scripts.service_certificate import ensure_certificate
 
-    env = load_environments(definitions)[name].model_copy(update={"account_id": DEFAULT_ACCOUNT_ID})
-    for variable, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
+    environments = load_environments(definitions)
+    env = environments[name].model_copy(update={"account_id": DEFAULT_ACCOUNT_ID})
+    delivery = load_delivery(definitions, environments)
+    # The break-glass role attaches AWS's AdministratorAccess, which moto loads only on request.
+    defaults = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    }
+    for variable, value in defaults.items():
         os.environ.setdefault(variable, value)
     import boto3
 
     with mock_aws():
         session = boto3.Session(region_name=env.region)
-        steps = dict(bootstrap(env, session).steps)
+        account = bootstrap_account(env, delivery, session, SAMPLE_SAML_METADATA.read_text(encoding="utf-8"))
+        steps = dict(account.report.steps)
+        steps.update(bootstrap(env, session).steps)
         certificate = ensure_certificate(session.client("acm"), env.compute.certificate_domain, wait_seconds=0)
         steps["service certificate"] = certificate.outcome
         return steps
