@@ -457,7 +457,6 @@ REGIONAL_SERVICES = (
     "securityhub",
     "sns",
     "sqs",
-    "ssm",
     "states",
     "transfer",
     "wafv2",

@@ -206,9 +206,16 @@ RESOURCELESS_ACTIONS = (
     "glue:GetSecurityConfiguration",
     "kms:CreateKey",
     "kms:ListAliases",
+    "ssm:DescribeParameters",
 )
 # Services whose resources are data (or hold keys): their reads are granted on the account's names only.
-SCOPED_READ_SERVICES = {"glue": "Catalog", "kms": "Keys", "s3": "Buckets", "secretsmanager": "Secrets"}
+SCOPED_READ_SERVICES = {
+    "glue": "Catalog",
+    "kms": "Keys",
+    "s3": "Buckets",
+    "secretsmanager": "Secrets",
+    "ssm": "Parameters",
+}
 OBJECT_READS = ("s3:GetObject", "s3:GetObjectTagging")
 
 
@@ -315,6 +322,9 @@ def scoped(account: AccountDefinition, service: str) -> list[str]:
         return [arn(account, "secretsmanager", "secret:rds!*"), arn(account, "secretsmanager", f"secret:{prefix}/*")]
     if service == "kms":
         return list(key_arns(account))
+    if service == "ssm":
+        # Parameter names start with a slash, which the ARN drops: /northwind-dev-serving/address.
+        return [arn(account, "ssm", f"parameter/{prefix}-*")]
     raise KeyError(f"no name scope for {service}")
 
 

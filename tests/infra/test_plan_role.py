@@ -15,7 +15,7 @@ from scripts.account_policies import (
     plan_role_principals,
     trust_document,
 )
-from scripts.deploy_permissions import account_scope
+from scripts.deploy_permissions import account_scope, deploy_statements
 from scripts.plan_permissions import (
     DATA_SOURCE_READS,
     MANAGED_POLICIES_PER_ROLE,
@@ -166,3 +166,16 @@ def test_the_plan_role_reads_only_the_types_of_its_own_accounts_stacks(environme
     assert "codepipeline:GetPipeline" in delivery_reads and "codepipeline:GetPipeline" not in dev_reads
     assert "rds:DescribeDBInstances" in dev_reads and "rds:DescribeDBInstances" not in delivery_reads
     assert account_scope(delivery).resource_types < set(READ_ACTIONS)
+
+
+def test_parameters_values_are_read_and_written_only_under_the_accounts_names(environments, delivery):
+    """A parameter's refresh returns its value: both Terraform roles reach only the stack's own parameters."""
+    env = environments["dev"]
+    plan = [s for s in _statements(env, delivery) if s["Effect"] == "Allow"]
+    deploy = [s.render() for s in deploy_statements(env) if s.effect == "Allow"]
+    for statement in [*plan, *deploy]:
+        parameter_actions = [a for a in statement["Action"] if a.startswith("ssm:") and a != "ssm:DescribeParameters"]
+        if parameter_actions:
+            assert statement["Resource"] == ["arn:aws:ssm:eu-west-2:111111111111:parameter/northwind-dev-*"], statement
+    assert any("ssm:GetParameter" in s["Action"] for s in plan)
+    assert any("ssm:PutParameter" in s["Action"] for s in deploy)
