@@ -10,18 +10,22 @@ from environments import DEFINITIONS_DIR, EnvironmentDefinitionError, load_envir
 
 
 def test_every_environment_subscribes_someone_to_the_topic_carrying_alarms_findings_and_approvals(synthesized):
-    """Each environment's alert topic, and the delivery account's approval topic every approval notifies."""
+    """Each environment's alert topic, and the delivery account's approval topic every approval notifies and its
+    alert topic a stopped promotion reaches."""
     for stack in synthesized.values():
-        (topic,) = stack.resources("aws_sns_topic")
-        subscriptions = [
-            s
-            for s in stack.resources("aws_sns_topic_subscription").values()
-            if s["topic_arn"] == f"${{aws_sns_topic.{topic}.arn}}"
-        ]
-        assert subscriptions, stack.name
-        assert all(s["protocol"] in ("email", "https") and s["endpoint"] for s in subscriptions)
+        for topic in stack.resources("aws_sns_topic"):
+            subscriptions = [
+                s
+                for s in stack.resources("aws_sns_topic_subscription").values()
+                if s["topic_arn"] == f"${{aws_sns_topic.{topic}.arn}}"
+            ]
+            assert subscriptions, f"{stack.name} {topic}"
+            assert all(s["protocol"] in ("email", "https") and s["endpoint"] for s in subscriptions)
     delivery = synthesized["delivery"]
-    (topic,) = delivery.resources("aws_sns_topic")
+    assert len(delivery.resources("aws_sns_topic")) == 2
+    (topic,) = [
+        key for key, t in delivery.resources("aws_sns_topic").items() if t["name"] == "northwind-delivery-approvals"
+    ]
     approvals = [
         a for stage in delivery.one("aws_codepipeline")["stage"] for a in stage["action"] if a["category"] == "Approval"
     ]
