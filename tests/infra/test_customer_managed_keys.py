@@ -124,6 +124,10 @@ NO_KEY_OPTION: dict[str, str] = {
     "aws_securityhub_standards_subscription": "A switch.",
     "aws_sns_topic_policy": "Configuration only.",
     "aws_sns_topic_subscription": "Configuration only.",
+    "aws_ssm_parameter": (
+        "A String parameter holding the database's host name, not a secret; only a SecureString takes a key "
+        "(ADR 0097; the gate's CKV2_AWS_34 suppression says why it stays a String)."
+    ),
     "aws_subnet": "Network configuration.",
     "aws_transfer_server": (
         "Holds no files at rest: uploads are written straight to the lake bucket (lake key); its host key is held "
