@@ -54,7 +54,9 @@ def _service_connections(settings) -> int:
 def test_requests_reuse_the_pools_connections(client, serving_settings):
     for _ in range(20):
         assert client.get(CUSTOMERS).status_code == 200
-    assert _service_connections(serving_settings) == 1
+    # A request that arrives while the previous one is still returning its connection makes the pool grow by
+    # one; a connection per request would show 20.
+    assert _service_connections(serving_settings) <= 2
 
 
 def test_readiness_reports_the_pool(client, serving_settings):
