@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -46,9 +44,7 @@ class DataLake(Construct):
       bucket there, and replication of the critical zones.
 
     Exposes ``lake_bucket_name``, ``lake_bucket_arn``, ``artifacts_bucket_name``, ``artifacts_bucket_arn``,
-    ``access_logs_bucket_name``, ``replica_bucket_arn`` and ``replica_kms_key_arn`` (None without replication),
-    and ``raw_landing_event_pattern``: the EventBridge pattern of objects created in the raw zone, for the rule
-    that starts curation.
+    ``access_logs_bucket_name``, ``replica_bucket_arn`` and ``replica_kms_key_arn`` (None without replication).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DataLakeProps) -> None:
@@ -77,14 +73,6 @@ class DataLake(Construct):
         self.artifacts_bucket_name: str = self.artifacts_bucket.bucket_name
         self.artifacts_bucket_arn: str = self.artifacts_bucket.bucket_arn
         self.access_logs_bucket_name: str = self.access_logs.bucket_name
-        # S3 sends every object event of the bucket to EventBridge; the raw zone is selected here, by key prefix.
-        self.raw_landing_event_pattern: str = json.dumps(
-            {
-                "source": ["aws.s3"],
-                "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [props.lake_bucket_name]}, "object": {"key": [{"prefix": "raw/"}]}},
-            }
-        )
         self.replica_bucket: SecureBucket | None = None
         self.replica_bucket_arn: str | None = None
         self.replica_kms_key_arn: str | None = None

@@ -10,7 +10,6 @@ import pytest
 from etl.contracts import all_contracts, load_contract
 from modules.classification import Classification, contract_datasets, store_classification
 from modules.lake import (
-    DataLake,
     DataLakeProps,
     DatasetExpiry,
     LakeReplication,
@@ -362,19 +361,6 @@ def _lake_props(**overrides) -> DataLakeProps:
         "retention": LakeRetention(**RETENTION_BASE),
     } | overrides
     return DataLakeProps(**values)
-
-
-def test_the_raw_landing_pattern_selects_objects_created_under_raw_in_the_lake_bucket():
-    lakes = []
-    synth_construct(lambda scope: lakes.append(DataLake(scope, "lake", _lake_props())))
-    assert json.loads(lakes[0].raw_landing_event_pattern) == {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {
-            "bucket": {"name": ["northwind-data-lake-unit-111111111111"]},
-            "object": {"key": [{"prefix": "raw/"}]},
-        },
-    }
 
 
 def test_a_replica_in_the_lakes_own_region_is_refused():
