@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from scripts.report_processing import _names, _table
+from scripts.report_processing import _names, environment_tables
 from scripts.report_serving import REPO_ROOT, print_report
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -148,14 +148,7 @@ def _tables(configs: dict[str, dict]) -> list[Table]:
         ("Retention per dataset and zone", ("bucket", "prefix", "expires after"), retention_rows),
         ("Valuation budget alarm", ("alarm", "metric", "threshold", "runbook section"), budget_rows),
     )
-    tables = []
-    for title, columns, rows in specs:
-        table = _table(title, ("environment", *columns))
-        for env, config in configs.items():
-            for row in rows(config):
-                table.add_row(env, *row)
-        tables.append(table)
-    return tables
+    return environment_tables(configs, specs)
 
 
 @app.command()

@@ -27,6 +27,18 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
     return table
 
 
+def environment_tables(configs: dict[str, dict], specs: tuple) -> list[Table]:
+    """One table per ``(title, columns, rows)`` spec, each row prefixed by the environment it came from."""
+    tables = []
+    for title, columns, rows in specs:
+        table = _table(title, ("environment", *columns))
+        for env, config in configs.items():
+            for row in rows(config):
+                table.add_row(env, *row)
+        tables.append(table)
+    return tables
+
+
 def _names(config: dict, resource_type: str) -> dict[str, str]:
     """``${type.address.name}`` and ``${type.address.arn}`` -> the resource's name."""
     found = {}
@@ -126,14 +138,7 @@ def _tables(configs: dict[str, dict]) -> list[Table]:
         ("SLA and missed-run alarms", ("alarm", "metric", "threshold", "window", "runbook section"), sla_alarm_rows),
         ("Secrets and their resource policies", ("secret", "rotation", "readers", "writers", "others"), secret_rows),
     )
-    tables = []
-    for title, columns, rows in specs:
-        table = _table(title, ("environment", *columns))
-        for env, config in configs.items():
-            for row in rows(config):
-                table.add_row(env, *row)
-        tables.append(table)
-    return tables
+    return environment_tables(configs, specs)
 
 
 @app.command()

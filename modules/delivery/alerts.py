@@ -11,16 +11,12 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
     CloudwatchEventTargetInputTransformer,
 )
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from modules.delivery.props import PipelineAlertsProps
 from modules.encryption.construct import key_administration, key_reader_statements
-from modules.observability.construct import PUBLISH_KEY_ACTIONS
+from modules.observability.alert_topic import PUBLISH_KEY_ACTIONS, encrypted_alert_topic
 from modules.policy import Statement, policy_json
 from modules.runbooks import with_runbook
 
@@ -58,23 +54,14 @@ class PipelineAlerts(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: PipelineAlertsProps) -> None:
         super().__init__(scope, construct_id)
         self.props = props
-        self.key = KmsKey(
+        self.key, self.topic = encrypted_alert_topic(
             self,
-            "alert-key",
-            description=f"{props.name_prefix}: alert topic messages",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=30,
-            policy=alert_key_policy(props),
-            tags={"purpose": "pipeline-alerts"},
-        )
-        KmsAlias(self, "alert-key-alias", name=f"alias/{props.name_prefix}-alerts", target_key_id=self.key.key_id)
-        self.topic = SnsTopic(
-            self,
-            "alert-topic",
-            name=props.topic_name,
+            name_prefix=props.name_prefix,
+            topic_name=props.topic_name,
             display_name="Northwind promotion alerts",
-            kms_master_key_id=self.key.arn,
+            key_policy=alert_key_policy(props),
+            purpose="pipeline-alerts",
+            subscribers=props.subscribers,
         )
         self.topic_policy = SnsTopicPolicy(
             self,
@@ -98,10 +85,6 @@ class PipelineAlerts(Construct):
                 ]
             ),
         )
-        for index, (protocol, endpoint) in enumerate(props.subscribers):
-            SnsTopicSubscription(
-                self, f"alert-subscriber-{index}", topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint
-            )
         self.rules: dict[str, CloudwatchEventRule] = {}
         self._rule(
             "stopped-executions",

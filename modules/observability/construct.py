@@ -12,15 +12,12 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTargetInputTransformer,
 )
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from modules.encryption.construct import key_administration, key_reader_statements
 from modules.observability.alarms import PERIOD_SECONDS, alarm_specs
+from modules.observability.alert_topic import PUBLISH_KEY_ACTIONS, encrypted_alert_topic
 from modules.observability.dashboard import dashboard_body
 from modules.observability.log_groups import encrypted_log_group
 from modules.observability.props import MonitoredResources, ObservabilityProps
@@ -29,7 +26,6 @@ from modules.runbooks import runbook_section, with_runbook
 
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
 GLUE_FAILURE_RUNBOOK = runbook_section("pipeline-failure.md", "a-job-run-outside-a-pipeline-failed")
-PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
 def alert_key_policy(props: ObservabilityProps) -> str:
@@ -105,33 +101,16 @@ class Observability(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self.alert_key = KmsKey(
+        self.alert_key, self.topic = encrypted_alert_topic(
             self,
-            "alert-key",
-            description=f"{props.name_prefix}: alert topic messages",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=30,
-            policy=alert_key_policy(props),
-            tags={"purpose": "alerts"},
-        )
-        KmsAlias(self, "alert-key-alias", name=f"alias/{props.name_prefix}-alerts", target_key_id=self.alert_key.key_id)
-        self.topic = SnsTopic(
-            self,
-            "alert-topic",
-            name=props.topic_name,
+            name_prefix=props.name_prefix,
+            topic_name=props.topic_name,
             display_name=f"{props.name_prefix} alerts",
-            kms_master_key_id=self.alert_key.arn,
+            key_policy=alert_key_policy(props),
+            purpose="alerts",
+            subscribers=((subscriber.protocol, subscriber.endpoint) for subscriber in props.subscribers),
         )
         self.topic_policy = SnsTopicPolicy(self, "alert-topic-policy", arn=self.topic.arn, policy=self._topic_policy())
-        for index, subscriber in enumerate(props.subscribers):
-            SnsTopicSubscription(
-                self,
-                f"alert-subscriber-{index}",
-                topic_arn=self.topic.arn,
-                protocol=subscriber.protocol,
-                endpoint=subscriber.endpoint,
-            )
         self.service_log_group = encrypted_log_group(
             self,
             "service-log-group",
