@@ -23,6 +23,9 @@ ETL_PACKAGE = REPO_ROOT / "etl"
 API_PACKAGE = REPO_ROOT / "api"
 BUILD_CACHE = REPO_ROOT / "dist" / "etl"
 HASH_LENGTH = 16
+# The earliest time a zip entry can carry: every build of the same sources gets the same bytes, so a synth in a
+# fresh clone (the delivery pipeline's) uploads nothing new and `cdktf diff` shows no change for the wheel.
+REPRODUCIBLE_BUILD_EPOCH = "315532800"
 # What the package's wheel is built from (pyproject.toml decides what goes in).
 _PACKAGE_SUFFIXES = (".py", ".yaml", ".sql", ".csv", ".md", ".toml")
 
@@ -89,6 +92,8 @@ def built_etl_wheel(cache: Path = BUILD_CACHE) -> tuple[Path, str]:
         source.mkdir()
         shutil.copy2(REPO_ROOT / "pyproject.toml", source / "pyproject.toml")
         shutil.copytree(ETL_PACKAGE, source / "etl", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for path in source.rglob("*"):  # a checkout's umask must not reach the wheel's entries
+            path.chmod(0o755 if path.is_dir() else 0o644)
         out = Path(scratch) / "wheel"
         result = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), "."],
@@ -96,7 +101,7 @@ def built_etl_wheel(cache: Path = BUILD_CACHE) -> tuple[Path, str]:
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "SOURCE_DATE_EPOCH": REPRODUCIBLE_BUILD_EPOCH},
         )
         if result.returncode != 0:
             lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
