@@ -212,6 +212,7 @@ RESOURCELESS_ACTIONS = (
 SCOPED_READ_SERVICES = {
     "glue": "Catalog",
     "kms": "Keys",
+    "lambda": "Functions",
     "s3": "Buckets",
     "secretsmanager": "Secrets",
     "ssm": "Parameters",
@@ -322,6 +323,9 @@ def scoped(account: AccountDefinition, service: str) -> list[str]:
         return [arn(account, "secretsmanager", "secret:rds!*"), arn(account, "secretsmanager", f"secret:{prefix}/*")]
     if service == "kms":
         return list(key_arns(account))
+    if service == "lambda":
+        # Reading a function returns a link to its code: the account's functions only.
+        return [arn(account, "lambda", f"function:{prefix}-*")]
     if service == "ssm":
         # Parameter names start with a slash, which the ARN drops: /northwind-dev-serving/address.
         return [arn(account, "ssm", f"parameter/{prefix}-*")]

@@ -179,3 +179,24 @@ def test_parameters_values_are_read_and_written_only_under_the_accounts_names(en
             assert statement["Resource"] == ["arn:aws:ssm:eu-west-2:111111111111:parameter/northwind-dev-*"], statement
     assert any("ssm:GetParameter" in s["Action"] for s in plan)
     assert any("ssm:PutParameter" in s["Action"] for s in deploy)
+
+
+def test_a_functions_refresh_links_to_its_code_so_lambda_reads_reach_only_the_accounts_functions(
+    environments, delivery, environment_stacks
+):
+    from fnmatch import fnmatchcase
+
+    for name, env in environments.items():
+        lambda_statements = [
+            s
+            for s in _statements(env, delivery)
+            if s["Effect"] == "Allow" and any(a.startswith("lambda:") for a in s["Action"])
+        ]
+        assert lambda_statements, name
+        for statement in lambda_statements:
+            assert statement["Resource"] == [
+                f"arn:aws:lambda:{env.region}:{env.account_id}:function:northwind-{name}-*"
+            ]
+        functions = environment_stacks[name].resources("aws_lambda_function").values()
+        arns = [f"arn:aws:lambda:{env.region}:{env.account_id}:function:{f['function_name']}" for f in functions]
+        assert arns and all(fnmatchcase(a, statement["Resource"][0]) for a in arns), arns
