@@ -14,6 +14,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from etl.contracts import reference_order
-from etl.curate import RunStatus, curate_dataset
+from etl.curate import DatasetRunReport, RunStatus, curate_dataset
+from etl.curate.concurrent import curate_concurrently
 from etl.curate.pseudonymize import resolve_pseudonym_key
 from etl.generate.dataset import CLICKSTREAM_FOLDER, MARKET_DROP_FOLDER, CompanionSpec, write_sample_companions
 from etl.generate.sample import SampleError
@@ -45,7 +47,7 @@ from etl.serve.load import ServingInputError, load_serving
 from etl.serve.migrate import MigrationError
 from etl.serve.upsert import ServingSchemaError, UpsertResult
 from etl.sla import Freshness, measure, record_curation, share_within_sla
-from etl.spark import build_local_session
+from etl.spark import build_local_session, warm_up
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
@@ -179,9 +181,18 @@ def ingest_all(config: PipelineConfig, store: LakeStore, clickstream_dir: Path, 
 
 
 def run_pipeline(
-    config: PipelineConfig, spark: SparkSession, database: ServingDatabaseSettings, progress: Progress
+    config: PipelineConfig,
+    spark: SparkSession | Future[SparkSession],
+    database: ServingDatabaseSettings,
+    progress: Progress,
 ) -> PipelineSummary:
-    """Run every stage against ``database``; returns the summary (the caller decides how to show it)."""
+    """Run every stage against ``database``; returns the summary (the caller decides how to show it).
+
+    ``spark`` may still be starting (``start_local_session``): landing needs no Spark, so curation waits for it.
+    Datasets are curated concurrently, each after the parents its foreign keys name (``curate_concurrently``); a
+    dataset that fails with an error leaves the others' results and reports in place, the datasets referencing
+    it are not run, and the error is raised once the others have ended.
+    """
     store = LocalLakeStore(config.lake)
     summary = PipelineSummary({dataset: DatasetSummary(dataset) for dataset in CURATED_DATASETS})
 
@@ -202,23 +213,24 @@ def run_pipeline(
     done(f"{landed} file(s) landed in {config.lake}")
 
     done = _stage(progress, "curate")
+    session = spark.result() if isinstance(spark, Future) else spark
     pseudonym_key = resolve_pseudonym_key()  # once, so a missing local key is reported once
-    for dataset in CURATED_DATASETS:
-        report = curate_dataset(
-            spark, store, dataset, config.run_date, config.lookback_days, pseudonym_key=pseudonym_key
-        )
-        record_curation(store, report, report.curated_files)
-        line = summary.datasets[dataset]
-        line.rows_landed, line.rows_curated = report.rows_landed, report.rows_curated
-        line.rows_quarantined, line.balanced, line.status = report.rows_quarantined, report.balanced, report.status
-        line.rows_inserted, line.rows_updated = report.rows_inserted, report.rows_updated
-        progress(
-            f"  {dataset}: {report.rows_landed:,} landed = {report.rows_curated:,} curated "
-            f"({report.rows_inserted:,} new, {report.rows_updated:,} updated) + {report.rows_quarantined:,} "
-            f"quarantined ({report.status})"
-        )
-        if report.message:
-            progress(f"    [yellow]{report.message}[/yellow]")
+    errors = []
+    for outcome in curate_concurrently(
+        CURATED_DATASETS,
+        lambda dataset: curate_dataset(
+            session, store, dataset, config.run_date, config.lookback_days, pseudonym_key=pseudonym_key
+        ),
+    ):
+        line = summary.datasets[outcome.dataset]
+        if outcome.report is None:
+            line.balanced, line.status = False, "failed" if outcome.error else f"not run: {outcome.blocked_by} failed"
+            progress(f"  [red]{outcome.dataset}: {line.status}[/red]" + (f": {outcome.error}" if outcome.error else ""))
+            errors += [outcome.error] if outcome.error else []
+            continue
+        _record(store, line, outcome.report, progress)
+    if errors:
+        raise errors[0]
     summary.freshness = measure(store, list(CURATED_DATASETS))
     done(f"reports in {config.lake / 'reports'}")
 
@@ -227,9 +239,24 @@ def run_pipeline(
         return summary
     done = _stage(progress, "serve")
     with psycopg.connect(database.conninfo()) as connection:
-        summary.tables = load_serving(spark, store, connection)
+        summary.tables = load_serving(session, store, connection)
     done(f"{sum(t.changed for t in summary.tables):,} row(s) changed in PostgreSQL")
     return summary
+
+
+def _record(store: LakeStore, line: DatasetSummary, report: DatasetRunReport, progress: Progress) -> None:
+    """A dataset's curation as its summary line, its freshness record and its progress line."""
+    record_curation(store, report, report.curated_files)
+    line.rows_landed, line.rows_curated = report.rows_landed, report.rows_curated
+    line.rows_quarantined, line.balanced, line.status = report.rows_quarantined, report.balanced, report.status
+    line.rows_inserted, line.rows_updated = report.rows_inserted, report.rows_updated
+    progress(
+        f"  {report.dataset}: {report.rows_landed:,} landed = {report.rows_curated:,} curated "
+        f"({report.rows_inserted:,} new, {report.rows_updated:,} updated) + {report.rows_quarantined:,} "
+        f"quarantined ({report.status}) in {report.duration_seconds:.1f} s"
+    )
+    if report.message:
+        progress(f"    [yellow]{report.message}[/yellow]")
 
 
 def summary_tables(summary: PipelineSummary) -> list[Table]:
@@ -304,6 +331,23 @@ def quiet_local_spark() -> None:
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell")
 
 
+def start_local_session(app_name: str) -> Future[SparkSession]:
+    """The local SparkSession for a short run, started and warmed up in a thread while the caller goes on (the
+    JVM's start and first compilations overlap with landing, which uses no Spark)."""
+    quiet_local_spark()
+
+    def start() -> SparkSession:
+        session = build_local_session(app_name, quick_start=True)
+        warm_up(session)
+        return session
+
+    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+    try:
+        return starter.submit(start)
+    finally:
+        starter.shutdown(wait=False)
+
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__)
 
 
@@ -332,14 +376,10 @@ def main(
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
     console.print(f"Northwind pipeline for {config.run_date} (lake {config.lake}, source {config.source})")
+    spark = start_local_session("northwind-pipeline")  # starts while PostgreSQL starts and the sources land
     try:
         with LocalPostgres(config.local_dir / "postgres") as database:
-            quiet_local_spark()
-            spark = build_local_session("northwind-pipeline")
-            try:
-                summary = run_pipeline(config, spark, database, console.print)
-            finally:
-                spark.stop()
+            summary = run_pipeline(config, spark, database, console.print)
     except (
         LocalPostgresError,
         IngestError,
@@ -350,6 +390,9 @@ def main(
     ) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
+    finally:
+        if spark.exception() is None:
+            spark.result().stop()
     for table in summary_tables(summary):
         console.print(table)
     console.print(freshness_table(summary.freshness))

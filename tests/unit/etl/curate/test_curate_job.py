@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from etl.contracts import all_contracts
 from etl.jobs import JobArgumentError
+from etl.jobs import curate as curate_job
 from etl.jobs.curate import CurateJobArgs, dry_run, main
 from etl.lake import LocalLakeStore
 from etl.secrets import SecretUnavailableError
@@ -65,6 +66,32 @@ def test_the_job_curates_each_requested_dataset_and_publishes_its_metrics(spark,
     # Nothing was ever curated, so no dataset has a freshness yet and none is within its SLA.
     assert ("WithinSla", ("customers",)) in by_name
     assert not any(name == "FreshnessHours" for name, _ in by_name)
+
+
+@mock_aws
+def test_a_dataset_that_fails_leaves_the_others_curated_and_measured_and_fails_the_job(spark, tmp_path, monkeypatch):
+    """Secrets Manager and CloudWatch are moto's in-process doubles; customers' curation is made to raise."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    boto3.client("secretsmanager").create_secret(Name="northwind/pseudonym-key", SecretString="job-key")
+    cloudwatch = boto3.client("cloudwatch")
+    curate = curate_job.curate_dataset
+
+    def failing_customers(spark, store, dataset, *args, **kwargs):
+        if dataset == "customers":
+            raise RuntimeError("customers broke")
+        return curate(spark, store, dataset, *args, **kwargs)
+
+    monkeypatch.setattr(curate_job, "curate_dataset", failing_customers)
+    store = LocalLakeStore(tmp_path)
+
+    with pytest.raises(RuntimeError, match="customers broke"):
+        main(spark, CurateJobArgs.parse({**ARGS, "datasets": "orders,customers,products"}), store, cloudwatch)
+
+    # products ran and published; orders references customers, so it waited and did not run.
+    assert store.exists("reports/run_date=2026-11-29/products.json")
+    assert not store.exists("reports/run_date=2026-11-29/orders.json")
+    published = cloudwatch.list_metrics(Namespace="Northwind/Pipeline", MetricName="RowsLanded")["Metrics"]
+    assert {d["Value"] for m in published for d in m["Dimensions"]} == {"products"}
 
 
 @mock_aws
