@@ -6,11 +6,13 @@ import csv
 import gzip
 import json
 import shutil
+from concurrent.futures import Future
 from datetime import date
 
 import psycopg
 import pytest
 
+from etl import pipeline
 from etl.pipeline import PipelineConfig, run_pipeline
 
 
@@ -66,7 +68,7 @@ def test_the_local_pipeline_balances_fills_the_serving_tables_changes_nothing_wh
     progress: list[str] = []
 
     first = run_pipeline(config, spark, postgres_database, progress.append)
-    second = run_pipeline(config, spark, postgres_database, progress.append)
+    second = run_pipeline(config, _started(spark), postgres_database, progress.append)
 
     sample_rows = {
         "orders": len(_csv_records(northwind_sample_dir / "orders.csv")),
@@ -107,3 +109,44 @@ def test_the_local_pipeline_balances_fills_the_serving_tables_changes_nothing_wh
     assert changed["serving.daily_sales"] == 1 and changed["serving.customer_lifetime_value"] == 1
     with psycopg.connect(postgres_database.conninfo()) as connection:
         assert _daily_units(connection, "1996-07-04", 11) == 15
+
+
+def _started(session):
+    """A session already started, as ``start_local_session`` hands it over once it is up."""
+    future = Future()
+    future.set_result(session)
+    return future
+
+
+@pytest.mark.slow
+def test_a_dataset_failing_with_an_error_leaves_the_others_curated_and_its_dependants_not_run(
+    spark, northwind_sample_dir, tmp_path, postgres_database, monkeypatch
+):
+    config = PipelineConfig(
+        lake=tmp_path / "lake",
+        source=northwind_sample_dir,
+        local_dir=tmp_path,
+        run_date=date(2026, 11, 29),
+        clickstream_events=500,
+        clickstream_days=1,
+    )
+    curate = pipeline.curate_dataset
+
+    def failing_customers(session, store, dataset, *args, **kwargs):
+        if dataset == "customers":
+            raise RuntimeError("customers broke")
+        return curate(session, store, dataset, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "curate_dataset", failing_customers)
+    progress: list[str] = []
+
+    with pytest.raises(RuntimeError, match="customers broke"):
+        run_pipeline(config, _started(spark), postgres_database, progress.append)
+
+    reports = {path.stem for path in (tmp_path / "lake" / "reports").rglob("*.json")}
+    assert {"products", "clickstream_events", "market_indicators"} <= reports
+    assert not {"customers", "orders", "order_lines"} & reports
+    assert "  [red]customers: failed[/red]: customers broke" in progress
+    assert "  [red]orders: not run: customers failed[/red]" in progress
+    assert "  [red]order_lines: not run: orders failed[/red]" in progress
+    assert not any("serve" in message for message in progress)
