@@ -47,7 +47,7 @@ from etl.serve.load import ServingInputError, load_serving
 from etl.serve.migrate import MigrationError
 from etl.serve.upsert import ServingSchemaError, UpsertResult
 from etl.sla import Freshness, measure, record_curation, share_within_sla
-from etl.spark import build_local_session, warm_up
+from etl.spark import build_local_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOCAL_DIR = REPO_ROOT / ".local"
@@ -188,7 +188,8 @@ def run_pipeline(
 ) -> PipelineSummary:
     """Run every stage against ``database``; returns the summary (the caller decides how to show it).
 
-    ``spark`` may still be starting (``start_local_session``): landing needs no Spark, so curation waits for it.
+    ``spark`` may still be starting (``start_local_session``): landing needs no Spark; the wait for it, if any, is
+    printed before curation starts.
     Datasets are curated concurrently, each after the parents its foreign keys name (``curate_concurrently``); a
     dataset that fails with an error leaves the others' results and reports in place, the datasets referencing
     it are not run, and the error is raised once the others have ended.
@@ -212,8 +213,8 @@ def run_pipeline(
     landed = sum(s.files_landed + s.new_versions for s in summary.datasets.values())
     done(f"{landed} file(s) landed in {config.lake}")
 
+    session = _session_ready(spark, progress)
     done = _stage(progress, "curate")
-    session = spark.result() if isinstance(spark, Future) else spark
     pseudonym_key = resolve_pseudonym_key()  # once, so a missing local key is reported once
     errors = []
     for outcome in curate_concurrently(
@@ -242,6 +243,15 @@ def run_pipeline(
         summary.tables = load_serving(session, store, connection)
     done(f"{sum(t.changed for t in summary.tables):,} row(s) changed in PostgreSQL")
     return summary
+
+
+def _session_ready(spark: SparkSession | Future[SparkSession], progress: Progress) -> SparkSession:
+    if not isinstance(spark, Future):
+        return spark
+    started = time.perf_counter()
+    session = spark.result()
+    progress(f"[bold]spark[/bold] session ready (waited {time.perf_counter() - started:.1f} s after landing)")
+    return session
 
 
 def _record(store: LakeStore, line: DatasetSummary, report: DatasetRunReport, progress: Progress) -> None:
@@ -332,18 +342,12 @@ def quiet_local_spark() -> None:
 
 
 def start_local_session(app_name: str) -> Future[SparkSession]:
-    """The local SparkSession for a short run, started and warmed up in a thread while the caller goes on (the
-    JVM's start and first compilations overlap with landing, which uses no Spark)."""
+    """The local SparkSession for a short run, started in a thread while the caller goes on: the JVM starts while
+    PostgreSQL starts and the sources land, which use no Spark."""
     quiet_local_spark()
-
-    def start() -> SparkSession:
-        session = build_local_session(app_name, quick_start=True)
-        warm_up(session)
-        return session
-
     starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
     try:
-        return starter.submit(start)
+        return starter.submit(build_local_session, app_name, quick_start=True)
     finally:
         starter.shutdown(wait=False)
 

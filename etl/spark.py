@@ -60,14 +60,6 @@ def build_local_session(
     return session
 
 
-def warm_up(spark: SparkSession) -> None:
-    """One small aggregation over a shuffle: the JVM loads and compiles the classes of planning, code generation,
-    shuffles and hashing that every curation's first action otherwise waits for."""
-    spark.range(64, numPartitions=2).selectExpr("id % 8 AS k", "sha2(CAST(id AS STRING), 256) AS h").groupBy("k").agg(
-        {"h": "max"}
-    ).collect()
-
-
 @dataclass
 class SparkWork:
     """How much Spark work a block of code triggered: jobs (each a set of stages scheduled together) and SQL
