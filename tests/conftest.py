@@ -12,6 +12,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from scripts.provider_bindings import import_lazily  # noqa: E402 - needs the repository on sys.path
+
+import_lazily()  # the AWS provider bindings load as `make synth` loads them
+
 SAMPLE_DATA = REPO_ROOT / "etl" / "samples" / "northwind"
 
 
