@@ -39,7 +39,11 @@ def build_app(
     # jsii starts its node process on the first import of cdktf; point it at the pinned node first.
     if PINNED_NODE.exists():
         os.environ.setdefault("JSII_NODE", str(PINNED_NODE))
-    # The AWS provider bindings take seconds to import: import them only once the definitions are valid.
+    # The AWS provider bindings take seconds to import: import them only once the definitions are valid, and
+    # only the resource modules the stacks use (docs/adr/0118), whichever command synthesizes.
+    from scripts.provider_bindings import import_lazily
+
+    import_lazily()
     from cdktf import App
 
     from modules.delivery_stack import DeliveryStack

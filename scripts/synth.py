@@ -62,9 +62,6 @@ def _summary(result: GateResult, stack_files: dict[str, Path]) -> Table:
 def _synthesize(environments, delivery, stacks: dict[str, str], outdir: Path, started: float) -> dict[str, Path]:
     console.print(f"==> loading the AWS provider bindings and synthesizing {len(stacks)} stack(s) ...")
     from etl.contracts import ContractError
-    from scripts.provider_bindings import import_lazily
-
-    import_lazily()  # only the resource modules the stacks use
     from main import build_app  # the provider import is the slow part: only after validation
 
     shutil.rmtree(outdir / "stacks", ignore_errors=True)
