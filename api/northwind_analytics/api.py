@@ -8,6 +8,8 @@ bounded by ``limit``, and every error is the one ``Problem`` model.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -22,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from northwind_analytics import __version__, queries
 from northwind_analytics.auth import Permission, SigningKeys, TokenVerifier, authenticator
+from northwind_analytics.cache import CachedResponses, ResponseCache, follow_serving_versions
 from northwind_analytics.database import Database, DatabaseAddress, rds_token_signer, ssm_parameter_reader
 from northwind_analytics.errors import BadRequest, NotFound, ServiceUnavailable, error_responses, install_error_handlers
 from northwind_analytics.middleware import RequestLimits, SecurityHeaders
@@ -102,6 +105,10 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
     database = Database(settings, sign_token=sign_token, address=DatabaseAddress(settings, read_parameter))
     verifier = TokenVerifier(settings, SigningKeys(settings.auth_jwks_url))
     authenticated = authenticator(settings, verifier)
+    cache = ResponseCache(settings.response_cache_bytes, settings.response_cache_stale_seconds)
+
+    async def fetch_versions(sql: str) -> list[dict[str, Any]]:
+        return await database.fetch(queries.Query(sql, {}), deadline=settings.db_pool_wait_seconds + 1)
 
     def caller_with(permission: Permission | None = None) -> list[Any]:
         # Route-level dependencies run before the route's parameters are used: the caller is authenticated
@@ -111,9 +118,18 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await database.open()
+        versions = None
+        if settings.response_cache_bytes:
+            versions = asyncio.create_task(
+                follow_serving_versions(fetch_versions, cache, settings.response_cache_refresh_seconds)
+            )
         try:
             yield
         finally:
+            if versions is not None:
+                versions.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await versions
             await database.close()
 
     app = FastAPI(
@@ -130,7 +146,11 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
     )
     app.state.database = database
     app.state.verifier = verifier
+    app.state.cache = cache
     install_error_handlers(app)
+    # Innermost first: the limits refuse before the cache is consulted, and every answer gets the headers.
+    permissions: dict[str, Permission] = {}
+    app.add_middleware(CachedResponses, cache=cache, verifier=verifier, permissions=permissions)
     app.add_middleware(RequestLimits)
     app.add_middleware(SecurityHeaders)
 
@@ -165,9 +185,9 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
         try:
             await database.fetch(queries.Query("SELECT 1 AS ok", {}), deadline=settings.db_pool_wait_seconds + 1)
         except ServiceUnavailable as unavailable:
-            body = Readiness(status="unavailable", pool=database.state())
+            body = Readiness(status="unavailable", pool=database.state(), response_cache=cache.state())
             return JSONResponse(body.model_dump(), status_code=503, headers=unavailable.headers)
-        return Readiness(status="ok", pool=database.state())
+        return Readiness(status="ok", pool=database.state(), response_cache=cache.state())
 
     @app.get(
         "/v1/sales/daily",
@@ -287,6 +307,9 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
             f"no valuation for plate {plate_sha256} in {state_code}",
         )
 
+    # The data routes, by path template, and the scope each requires: what the response cache may keep.
+    permissions.update(_required_permissions(app))
+
     @app.get("/openapi.json", include_in_schema=False, dependencies=caller_with())
     async def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
@@ -296,6 +319,17 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
         return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
 
     return app
+
+
+def _required_permissions(app: FastAPI) -> dict[str, Permission]:
+    """Each route's path and the scope its security dependency requires, for routes requiring one."""
+    required = {}
+    for route in app.routes:
+        dependencies = getattr(route, "dependencies", ())
+        scopes = [scope for dependency in dependencies for scope in getattr(dependency, "scopes", ())]
+        if scopes:
+            (required[route.path],) = (Permission(scope) for scope in scopes)
+    return required
 
 
 def configure_logging() -> None:

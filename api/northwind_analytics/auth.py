@@ -124,10 +124,15 @@ class TokenVerifier:
         self._verified: OrderedDict[str, Caller] = OrderedDict()
         self._cache_size = cache_size
 
+    def known(self, token: str) -> Caller | None:
+        """The caller of a token this verifier has already verified and that has not expired, else None."""
+        cached = self._verified.get(token)
+        return cached if cached is not None and cached.expires_at > time.time() else None
+
     async def verify(self, token: str) -> Caller:
         """The caller ``token`` authenticates."""
-        cached = self._verified.get(token)
-        if cached is not None and cached.expires_at > time.time():
+        cached = self.known(token)
+        if cached is not None:
             return cached
         caller = await self._verify(token)
         self._verified[token] = caller
@@ -187,6 +192,15 @@ def permissions_of(claims: dict[str, Any]) -> frozenset[str]:
         elif isinstance(value, list):
             granted.update(item for item in value if isinstance(item, str))
     return frozenset(granted)
+
+
+def bearer_token(authorization: bytes | None) -> str | None:
+    """The token of a raw ``Authorization: Bearer <token>`` header, or None for anything else."""
+    if not authorization:
+        return None
+    kind, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if kind.lower() == "bearer" and token and len(token) <= MAX_TOKEN_BYTES else None
 
 
 def _invalid(description: str) -> Unauthenticated:

@@ -19,11 +19,12 @@ SECURITY_HEADERS = (
     # The load balancer terminates TLS for clients; HSTS tells browsers never to try plain HTTP.
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
     (b"x-content-type-options", b"nosniff"),
-    # Serving data is confidential: no browser or intermediate cache keeps a copy.
-    (b"cache-control", b"no-store"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 )
+# Unless the response says otherwise (data responses name their own: northwind_analytics.cache), no browser or
+# intermediate cache keeps a copy.
+DEFAULT_CACHE_CONTROL = (b"cache-control", b"no-store")
 
 
 class RequestLimits:
@@ -66,7 +67,7 @@ class RequestLimits:
 
 
 class SecurityHeaders:
-    """Adds ``SECURITY_HEADERS`` to every response."""
+    """Adds ``SECURITY_HEADERS`` to every response, and ``Cache-Control: no-store`` to those naming none."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,7 +79,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+                headers = [*message.get("headers", ()), *SECURITY_HEADERS]
+                if not any(name == b"cache-control" for name, _ in headers):
+                    headers.append(DEFAULT_CACHE_CONTROL)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

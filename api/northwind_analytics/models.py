@@ -8,6 +8,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from northwind_analytics.cache import CacheState
 from northwind_analytics.database import PoolState
 
 Row = TypeVar("Row", bound=BaseModel)
@@ -94,7 +95,8 @@ class Liveness(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Whether this process can answer from the database, and its connection pool now."""
+    """Whether this process can answer from the database, its connection pool and its response cache now."""
 
     status: Literal["ok", "unavailable"]
     pool: PoolState
+    response_cache: CacheState

@@ -34,6 +34,8 @@ _ENVIRONMENT = (
     ("db_pool_max_size", "NORTHWIND_DB_POOL_MAX_SIZE"),
     ("db_pool_wait_seconds", "NORTHWIND_DB_POOL_WAIT_SECONDS"),
     ("db_statement_timeout_seconds", "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS"),
+    ("response_cache_bytes", "NORTHWIND_RESPONSE_CACHE_BYTES"),
+    ("response_cache_refresh_seconds", "NORTHWIND_RESPONSE_CACHE_REFRESH_SECONDS"),
     ("auth_issuer", "NORTHWIND_AUTH_ISSUER"),
     ("auth_audience", "NORTHWIND_AUTH_AUDIENCE"),
     ("auth_jwks_url", "NORTHWIND_AUTH_JWKS_URL"),
@@ -78,6 +80,10 @@ class ServiceSettings(BaseModel):
     # How long a request waits for a free connection before it is answered 503.
     db_pool_wait_seconds: float = Field(default=2.0, gt=0, le=30)
     db_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Per worker process: the serialized responses kept in memory (0 keeps none); the serving versions are read
+    # every refresh, and nothing kept is answered once they could not be read for two refreshes.
+    response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024)
+    response_cache_refresh_seconds: float = Field(default=5.0, gt=0, le=60)
     auth_issuer: str = Field(min_length=1)
     auth_audience: str = Field(min_length=1)
     auth_jwks_url: str = Field(min_length=1)
@@ -115,6 +121,12 @@ class ServiceSettings(BaseModel):
         the deadline covers a database that does not answer at all.
         """
         return self.db_pool_wait_seconds + self.db_statement_timeout_seconds + 1.0
+
+    @property
+    def response_cache_stale_seconds(self) -> float:
+        """How old the last read of the serving versions may be for kept responses to be answered: the longest a
+        response can lag a change committed to the serving tables."""
+        return 2 * self.response_cache_refresh_seconds
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> ServiceSettings:

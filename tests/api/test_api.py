@@ -136,7 +136,11 @@ def test_one_plates_valuation_and_a_404_for_a_plate_never_valued(client):
 
 def test_data_responses_carry_the_security_headers(client):
     headers = client.get("/v1/customers/lifetime-value").headers
-    assert headers["cache-control"] == "no-store"
+    # Customer-level data: no cache anywhere keeps it; aggregates only the caller's own, revalidating each time.
+    assert headers["cache-control"] == "private, no-store" and headers["vary"] == "authorization"
+    aggregate = client.get("/v1/funnel/daily", params={"start": "1997-01-01", "end": "1997-01-31"}).headers
+    assert aggregate["cache-control"] == "private, no-cache"
+    assert client.get("/v1/customers/NOBODY/lifetime-value").headers["cache-control"] == "no-store"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["strict-transport-security"].startswith("max-age=31536000")
     assert "server" not in headers or "uvicorn" not in headers["server"]

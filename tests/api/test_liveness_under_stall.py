@@ -77,8 +77,14 @@ def own_postgres() -> Iterator[tuple[LocalPostgres, object]]:
 
 def test_liveness_answers_in_milliseconds_while_the_database_is_frozen_under_load(own_postgres, identity_provider):
     server, database = own_postgres
+    # No response cache: every data request must reach the frozen database (kept answers would not).
     settings = service_settings(
-        database, identity_provider, db_pool_max_size=4, db_pool_wait_seconds=1.0, db_statement_timeout_seconds=1.0
+        database,
+        identity_provider,
+        db_pool_max_size=4,
+        db_pool_wait_seconds=1.0,
+        db_statement_timeout_seconds=1.0,
+        response_cache_bytes=0,
     )
     token = identity_provider.token(ALL_SCOPES)
     stop = threading.Event()

@@ -1,0 +1,243 @@
+"""Responses kept in memory per worker, answered again only to callers allowed to read them
+(docs/adr/0110-analytics-api-response-cache.md).
+
+The serving tables change only when the serving load (or an erasure) writes them, and every such change raises
+the table's row in ``serving.table_versions`` in the same transaction. Each worker keeps the serialized bodies of
+its successful data responses, keyed by the route's path and its canonical query, in a least-recently-used map
+bounded in bytes; it reads the versions every ``refresh_seconds`` and drops everything when one changed. While
+the versions cannot be read (the database is down) nothing is answered from memory after ``stale_seconds``, so
+no answer is older than the last version read by more than that.
+
+The cache sits behind authentication: a body is answered from memory only to a caller whose token this worker
+has verified, is not expired, and grants the scope of the route that produced the body. Anyone else goes through
+the routes as if nothing were kept: 401/403 are decided there, and errors are never kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import cachetools
+import psycopg
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from northwind_analytics.auth import Permission, TokenVerifier, bearer_token
+from northwind_analytics.errors import ServiceUnavailable
+
+log = logging.getLogger("northwind_analytics.cache")
+
+VERSIONS_SQL = "SELECT table_name, version FROM serving.table_versions ORDER BY table_name"
+# A body larger than this share of the bound is answered but not kept: a few huge pages must not evict the rest.
+LARGEST_SHARE = 16
+# Bytes an entry costs beyond its body (key, headers, bookkeeping), so many tiny entries still count.
+ENTRY_OVERHEAD_BYTES = 512
+# Customer-level and per-plate data: no cache anywhere keeps it. Aggregates: only the caller's own cache, and it
+# asks again before every use (a 304 after this service authorized the caller again). Never a shared cache.
+CACHE_CONTROL = {
+    Permission.ANALYTICS: b"private, no-cache",
+    Permission.CUSTOMERS: b"private, no-store",
+    Permission.VALUATIONS: b"private, no-store",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A kept 200 response: its body, strong entity tag, and the scope the route that produced it requires."""
+
+    body: bytes
+    etag: bytes
+    permission: Permission
+
+
+class CacheState(BaseModel):
+    """The response cache of one worker process, as readiness reports it."""
+
+    worker: int
+    max_bytes: int
+    bytes: int
+    entries: int
+    hits: int
+    misses: int
+    invalidations: int
+    version_age_seconds: float | None
+
+
+class ResponseCache:
+    """The bounded map of kept responses and the serving version they were read at."""
+
+    def __init__(self, max_bytes: int, stale_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self.stale_seconds = stale_seconds
+        self.clock = clock
+        self._entries: cachetools.LRUCache = cachetools.LRUCache(
+            maxsize=max(max_bytes, 1), getsizeof=lambda entry: len(entry.body) + ENTRY_OVERHEAD_BYTES
+        )
+        self.version: tuple | None = None
+        self._version_read_at: float | None = None
+        self.hits = self.misses = self.invalidations = 0
+
+    @property
+    def serving(self) -> bool:
+        """True while the versions were read recently enough to trust what is kept."""
+        read_at = self._version_read_at
+        return self.max_bytes > 0 and read_at is not None and self.clock() - read_at <= self.stale_seconds
+
+    def observe(self, version: tuple) -> None:
+        """The versions as just read from the database: everything kept is dropped when they changed."""
+        if version != self.version:
+            if self.version is not None:
+                self.invalidations += 1
+            self._entries.clear()
+            self.version = version
+        self._version_read_at = self.clock()
+
+    def get(self, key: tuple) -> Entry | None:
+        """The kept response for ``key``, or None (also while the versions are not known to be current)."""
+        return self._entries.get(key) if self.serving else None
+
+    def put(self, key: tuple, entry: Entry, read_at_version: tuple | None) -> None:
+        """Keep ``entry`` unless the versions changed since the request began (its rows may be older)."""
+        if not self.serving or read_at_version != self.version:
+            return
+        if len(entry.body) + ENTRY_OVERHEAD_BYTES > self.max_bytes // LARGEST_SHARE:
+            return
+        self._entries[key] = entry
+
+    def state(self) -> CacheState:
+        """What is kept now and how it served."""
+        read_at = self._version_read_at
+        return CacheState(
+            worker=os.getpid(),
+            max_bytes=self.max_bytes,
+            bytes=int(self._entries.currsize),
+            entries=len(self._entries),
+            hits=self.hits,
+            misses=self.misses,
+            invalidations=self.invalidations,
+            version_age_seconds=None if read_at is None else round(self.clock() - read_at, 3),
+        )
+
+
+async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: float) -> None:
+    """Read ``serving.table_versions`` every ``every_seconds`` for as long as the worker runs (a task)."""
+    failing = False
+    while True:
+        try:
+            rows = await fetch(VERSIONS_SQL)
+        except ServiceUnavailable:
+            pass  # the database module logs an outage once; the kept responses age out meanwhile
+        except psycopg.Error as error:
+            if not failing:
+                log.error("serving versions unreadable (%s); answering without the response cache", error)
+            failing = True
+        else:
+            if failing:
+                log.warning("serving versions readable again; the response cache is in use")
+            failing = False
+            cache.observe(tuple((row["table_name"], row["version"]) for row in rows))
+        await asyncio.sleep(every_seconds)
+
+
+def cache_key(scope: Scope) -> tuple:
+    """The route's path and its query parameters in a canonical order (repeated names keep their order)."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return scope["path"], tuple(sorted(query, key=lambda pair: pair[0]))
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
+    # Weak comparison (RFC 9110 13.1.2): a "W/" prefix does not matter for If-None-Match.
+    if if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return b"*" in tags or etag in tags
+
+
+def _entity_tag(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+class CachedResponses:
+    """ASGI middleware answering kept responses to authorized callers and keeping new successful ones.
+
+    Every data response (kept or not) gets a strong ``ETag``, its data class's ``Cache-Control`` and
+    ``Vary: Authorization``; a request whose ``If-None-Match`` matches gets a 304, only once the caller passed
+    the same checks. ``permissions`` maps each cacheable route (by its path template) to the scope it requires.
+    """
+
+    def __init__(
+        self, app: ASGIApp, cache: ResponseCache, verifier: TokenVerifier, permissions: dict[str, Permission]
+    ) -> None:
+        self.app, self.cache, self.verifier, self.permissions = app, cache, verifier, permissions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        key = cache_key(scope)
+        token = bearer_token(_header(scope, b"authorization"))
+        caller = self.verifier.known(token) if token else None
+        # Looked up only for a caller already verified here; its scopes are checked against the kept route's.
+        entry = self.cache.get(key) if caller is not None else None
+        if entry is not None and entry.permission in caller.permissions:
+            self.cache.hits += 1
+            await _answer(send, entry, _header(scope, b"if-none-match"), [(b"content-type", b"application/json")])
+            return
+        await self._through_app(scope, receive, send, key)
+
+    async def _through_app(self, scope: Scope, receive: Receive, send: Send, key: tuple) -> None:
+        version = self.cache.version
+        start: Message | None = None
+        permission: Permission | None = None
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal start, permission
+            if message["type"] == "http.response.start":
+                permission = self.permissions.get(getattr(scope.get("route"), "path", None))
+                if message["status"] == 200 and permission is not None:
+                    start = message  # held until the body is complete: the ETag goes in the headers
+                    return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            entry = Entry(body, _entity_tag(body), permission)
+            self.cache.misses += 1
+            self.cache.put(key, entry, version)
+            await _answer(send, entry, _header(scope, b"if-none-match"), start.get("headers", ()))
+
+        await self.app(scope, receive, keep)
+
+
+async def _answer(send: Send, entry: Entry, if_none_match: bytes | None, headers) -> None:
+    validators = [
+        (b"etag", entry.etag),
+        (b"cache-control", CACHE_CONTROL[entry.permission]),
+        (b"vary", b"authorization"),
+    ]
+    if _matches(if_none_match, entry.etag):
+        await send({"type": "http.response.start", "status": 304, "headers": validators})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    kept = [(name, value) for name, value in headers if name not in (b"content-length", *(n for n, _ in validators))]
+    length = (b"content-length", str(len(entry.body)).encode())
+    await send({"type": "http.response.start", "status": 200, "headers": [*kept, *validators, length]})
+    await send({"type": "http.response.body", "body": entry.body})

@@ -1,0 +1,213 @@
+"""The response cache: answered only after authentication and authorization, dropped when a serving table
+changes, bounded, validated with ETags, never holding an error."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from northwind_analytics.api import create_app
+from northwind_analytics.auth import Permission
+from northwind_analytics.cache import ENTRY_OVERHEAD_BYTES, Entry, ResponseCache
+
+from etl.erase.serving import erase_from_serving
+from tests.api.conftest import ALL_SCOPES
+
+CUSTOMERS = "/v1/customers/lifetime-value"
+FUNNEL = "/v1/funnel/daily?start=1997-01-01&end=1997-01-31"
+
+
+def _owner(settings) -> psycopg.Connection:
+    conninfo = f"host={settings.db_host} port={settings.db_port} dbname={settings.db_name} user=postgres"
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+@contextmanager
+def started(settings, **changes) -> Iterator[TestClient]:
+    """The app with the versions read every 0.1 s, once they have been read a first time."""
+    app = create_app(settings.model_copy(update={"response_cache_refresh_seconds": 0.1, **changes}))
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 5
+        while not app.state.cache.serving and time.monotonic() < deadline:
+            time.sleep(0.02)
+        yield client
+
+
+def _bearer(identity_provider, scopes=ALL_SCOPES, **token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {identity_provider.token(scopes, **token)}"}
+
+
+def test_a_kept_response_is_answered_only_to_callers_with_the_routes_scope(serving_settings, identity_provider):
+    with started(serving_settings) as client:
+        cache = client.app.state.cache
+        everything = _bearer(identity_provider)
+        first = client.get(CUSTOMERS, headers=everything)
+        again = client.get(CUSTOMERS, headers=everything)
+        assert first.status_code == again.status_code == 200 and again.content == first.content
+        assert (cache.misses, cache.hits) == (1, 1)
+
+        # A token this worker has verified (on a route it may read), without the customer-level scope.
+        analyst = _bearer(identity_provider, [Permission.ANALYTICS.value])
+        assert client.get(FUNNEL, headers=analyst).status_code == 200
+        aggregates_only = client.get(CUSTOMERS, headers=analyst)
+        assert aggregates_only.status_code == 403
+        assert "customers.read" in aggregates_only.json()["detail"]
+        assert client.get(CUSTOMERS).status_code == 401
+        expired = client.get(CUSTOMERS, headers=_bearer(identity_provider, lifetime_seconds=-120))
+        assert expired.status_code == 401
+        # The 304 too is only for an authorized caller: a matching ETag from another caller is still a 403.
+        etag = first.headers["etag"]
+        assert client.get(CUSTOMERS, headers={**analyst, "If-None-Match": etag}).status_code == 403
+        assert cache.hits == 1
+
+
+def test_a_matching_etag_is_answered_304_without_a_body(serving_settings, identity_provider):
+    with started(serving_settings) as client:
+        client.headers.update(_bearer(identity_provider))
+        first = client.get(FUNNEL)
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and first.headers["cache-control"] == "private, no-cache"
+        for if_none_match in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            validated = client.get(FUNNEL, headers={"If-None-Match": if_none_match})
+            assert validated.status_code == 304 and validated.content == b""
+            assert validated.headers["etag"] == etag and validated.headers["cache-control"] == "private, no-cache"
+        assert client.get(FUNNEL, headers={"If-None-Match": '"other"'}).status_code == 200
+        # Also when the response is not kept (no cache): the tag is the body's, whoever produced it.
+    with started(serving_settings, response_cache_bytes=0) as uncached:
+        uncached.headers.update(_bearer(identity_provider))
+        assert uncached.get(FUNNEL, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_change_to_a_serving_table_drops_the_kept_responses(serving_settings, identity_provider):
+    with started(serving_settings) as client, _owner(serving_settings) as owner:
+        client.headers.update(_bearer(identity_provider))
+        before = client.get(FUNNEL).json()["items"][0]["sessions"]
+        owner.execute("UPDATE serving.clickstream_funnel_daily SET sessions = sessions + 1")
+        deadline = time.monotonic() + 5
+        while client.get(FUNNEL).json()["items"][0]["sessions"] == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get(FUNNEL).json()["items"][0]["sessions"] == before + 1
+        assert client.app.state.cache.invalidations >= 1
+
+
+def test_an_erasure_drops_the_erased_customers_kept_value(serving_settings, identity_provider):
+    with started(serving_settings) as client, _owner(serving_settings) as owner:
+        client.headers.update(_bearer(identity_provider))
+        assert client.get("/v1/customers/ALFKI/lifetime-value").status_code == 200
+        erase_from_serving(owner, "ALFKI")
+        deadline = time.monotonic() + 5
+        while client.get("/v1/customers/ALFKI/lifetime-value").status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/v1/customers/ALFKI/lifetime-value").status_code == 404
+
+
+def test_errors_are_never_kept(serving_settings, identity_provider):
+    with started(serving_settings) as client:
+        client.headers.update(_bearer(identity_provider))
+        for path in (
+            "/v1/customers/NOBODY/lifetime-value",  # 404
+            "/v1/funnel/daily?start=1997-02-01&end=1997-01-01",  # 400
+            "/v1/funnel/daily?start=0&end=1997-01-01",  # 422
+        ):
+            for _ in range(2):
+                response = client.get(path)
+                assert response.status_code >= 400 and "etag" not in response.headers
+                assert response.headers["cache-control"] == "no-store"
+        cache = client.app.state.cache
+        assert (cache.hits, cache.misses, cache.state().entries) == (0, 0, 0)
+
+
+def test_readiness_reports_the_cache(serving_settings, identity_provider):
+    with started(serving_settings) as client:
+        client.headers.update(_bearer(identity_provider))
+        client.get(FUNNEL)
+        client.get(FUNNEL)
+        reported = client.get("/health/database").json()["response_cache"]
+        assert reported["hits"] == 1 and reported["misses"] == 1 and reported["entries"] == 1
+        assert 0 < reported["bytes"] <= reported["max_bytes"] and reported["version_age_seconds"] < 5
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _entry(size: int) -> Entry:
+    return Entry(b"x" * size, b'"tag"', Permission.ANALYTICS)
+
+
+def test_the_cache_holds_at_most_its_bound_in_bytes_dropping_the_least_recently_used():
+    cache = ResponseCache(max_bytes=16 * 4096, stale_seconds=10, clock=Clock())
+    cache.observe((("serving.daily_sales", 1),))
+    for number in range(100):
+        cache.put(("/v1/sales/daily", (("page", str(number)),)), _entry(1024), cache.version)
+        assert cache.state().bytes <= cache.max_bytes
+    kept = cache.state().entries
+    assert kept == cache.max_bytes // (1024 + ENTRY_OVERHEAD_BYTES)
+    assert cache.get(("/v1/sales/daily", (("page", "99"),))) is not None
+    assert cache.get(("/v1/sales/daily", (("page", "0"),))) is None
+    # A body larger than a sixteenth of the bound is answered but not kept.
+    cache.put(("/v1/sales/daily", (("page", "huge"),)), _entry(4096), cache.version)
+    assert cache.get(("/v1/sales/daily", (("page", "huge"),))) is None
+
+
+def test_nothing_kept_is_answered_once_the_versions_went_unread_too_long_or_changed_meanwhile():
+    clock = Clock()
+    cache = ResponseCache(max_bytes=1 << 20, stale_seconds=10, clock=clock)
+    key = ("/v1/funnel/daily", ())
+    cache.put(key, _entry(10), None)
+    assert cache.get(key) is None  # never read: nothing kept
+    cache.observe((("serving.clickstream_funnel_daily", 1),))
+    cache.put(key, _entry(10), cache.version)
+    assert cache.get(key) is not None
+    clock.now = 10.5
+    assert cache.get(key) is None  # the database did not answer the last reads
+    cache.observe((("serving.clickstream_funnel_daily", 1),))
+    assert cache.get(key) is not None
+    # A response read before a change and finished after it is not kept.
+    started_at = cache.version
+    cache.observe((("serving.clickstream_funnel_daily", 2),))
+    cache.put(key, _entry(10), started_at)
+    assert cache.get(key) is None
+    assert ResponseCache(max_bytes=0, stale_seconds=10).serving is False
+
+
+def test_every_serving_table_raises_its_version_when_it_changes(serving_settings):
+    with _owner(serving_settings) as owner:
+        tables = [
+            name
+            for (name,) in owner.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'serving' AND tablename <> 'table_versions'"
+            )
+        ]
+        triggered = {
+            name
+            for (name,) in owner.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = 'raise_table_version' AND NOT t.tgisinternal"
+            )
+        }
+        assert tables and set(tables) == triggered, "a serving table without the version trigger: add it"
+        versions = dict(owner.execute("SELECT table_name, version FROM serving.table_versions").fetchall())
+        owner.execute("DELETE FROM serving.daily_sales WHERE country = 'France'")
+        after = dict(owner.execute("SELECT table_name, version FROM serving.table_versions").fetchall())
+        assert after["daily_sales"] == versions["daily_sales"] + 1
+        assert {k: v for k, v in after.items() if k != "daily_sales"} == {
+            k: v for k, v in versions.items() if k != "daily_sales"
+        }
+
+
+@pytest.mark.parametrize("role", ["analytics_service"])
+def test_the_api_role_reads_the_versions_and_cannot_change_them(serving_settings, role):
+    conninfo = f"host={serving_settings.db_host} port={serving_settings.db_port} dbname={serving_settings.db_name}"
+    with psycopg.connect(f"{conninfo} user={role}", autocommit=True) as connection:
+        assert connection.execute("SELECT count(*) FROM serving.table_versions").fetchone()[0] >= 5
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("UPDATE serving.table_versions SET version = 0")
