@@ -171,7 +171,9 @@ class AnalyticsApi(_Section):
     (docs/adr/0086-analytics-api-runtime-behind-the-load-balancer.md).
 
     The database pool is per worker: the fleet opens at most instances x vCPUs x ``workers_per_vcpu`` x
-    ``db_pool_max_size`` connections.
+    ``db_pool_max_size`` connections. So is the response cache: each worker keeps at most
+    ``response_cache_bytes`` of responses (0 keeps none) and reads the serving versions every
+    ``response_cache_refresh_seconds`` (docs/adr/0110-analytics-api-response-cache.md).
     """
 
     identity_provider: IdentityProvider
@@ -181,6 +183,8 @@ class AnalyticsApi(_Section):
     db_pool_max_size: Annotated[int, Field(ge=1, le=50)] = 8
     db_pool_wait_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
     db_statement_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    response_cache_bytes: Annotated[int, Field(ge=0, le=1024 * 1024 * 1024)] = 32 * 1024 * 1024
+    response_cache_refresh_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
     @model_validator(mode="after")
     def _pool(self) -> AnalyticsApi:

@@ -584,6 +584,8 @@ class EnvironmentStack(TerraformStack):
             db_pool_max_size=api.db_pool_max_size,
             db_pool_wait_seconds=api.db_pool_wait_seconds,
             db_statement_timeout_seconds=api.db_statement_timeout_seconds,
+            response_cache_bytes=api.response_cache_bytes,
+            response_cache_refresh_seconds=api.response_cache_refresh_seconds,
         )
 
     def _grant_erasure(self, env: EnvironmentConfig, prefix: str) -> None:

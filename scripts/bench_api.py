@@ -6,6 +6,12 @@ instances use; then drives each route with ``wrk`` at several connection counts 
 token from the local issuer, beside ``pgbench`` running the route's SQL and beside the same server's
 ``/health``. Prints requests per second, p50, p99 and errors per route with the load average, checks the
 targets, and writes the figures as JSON under ``bench-results/``. Heavy by design: never part of the tests.
+
+Each route is measured twice: with the response cache as the environments configure it (a dashboard repeating
+its queries: the first request of each reads the database, the rest are kept responses), and with the cache off
+(every request reads the database). Before its measurements each route is called for ``WARM_SECONDS``, not
+measured, so connections and pools are open as on a serving instance. The cache's hit ratio as the workers
+counted it (``/health/database``) is printed with each pass.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from environments import load_environment
 from etl.localdev.identity_provider import LocalIdentityProvider
 from etl.localdev.postgres import POSTGRES_BIN, LocalPostgres, free_loopback_port
 from etl.pipeline import DEFAULT_LOCAL_DIR, DEFAULT_SOURCE, REPO_ROOT, PipelineConfig, quiet_local_spark, run_pipeline
+from etl.serve.migrate import apply_migrations
 
 sys.path.insert(0, str(REPO_ROOT / "api"))
 from northwind_analytics import queries
@@ -60,6 +67,10 @@ TARGET_P99_MS_AT_8 = {"customers": 30, "customer": 30, "funnel": 30}
 TARGET_SHARE_OF_HEALTH = 0.60
 # Throughput at more connections counts as "no less" within this measurement noise.
 NOISE = 0.05
+# Each route is called this long before it is measured (not counted): pools open, caches filled.
+WARM_SECONDS = 2
+# The passes: the response cache as configured ("kept"), and off ("database": every request reads the database).
+PASSES = ("kept", "database")
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__)
 
@@ -86,6 +97,7 @@ class Figures:
 @dataclass
 class Row:
     route: str
+    cache: str
     connections: int
     http: Figures
     pgbench: Figures | None
@@ -303,11 +315,54 @@ def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60)
     raise RuntimeError(f"the API did not answer {url} within {seconds:.0f} s")
 
 
+@dataclass
+class CacheCounts:
+    """The response cache's counters summed over the workers that answered ``/health/database``."""
+
+    workers: int
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+
+    @property
+    def hit_ratio(self) -> float | None:
+        served = self.hits + self.misses
+        return self.hits / served if served else None
+
+
+def cache_counts(base_url: str, token: str, workers: int, attempts: int = 50) -> CacheCounts:
+    """Ask readiness until every worker answered once (each reports its own cache), and sum their counters."""
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    seen: dict[int, dict] = {}
+    for _ in range(attempts):
+        readiness = f"{base_url}/health/database"
+        request = urllib.request.Request(readiness, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:  # noqa: S310 - loopback
+            state = json.loads(response.read())["response_cache"]
+        seen[state["worker"]] = state
+        if len(seen) == workers:
+            break
+    states = list(seen.values())
+    return CacheCounts(
+        workers=len(states),
+        hits=sum(s["hits"] for s in states),
+        misses=sum(s["misses"] for s in states),
+        entries=sum(s["entries"] for s in states),
+        bytes=sum(s["bytes"] for s in states),
+    )
+
+
 def check_targets(rows: list[Row]) -> None:
     """Annotate each row with the targets it misses."""
-    by_key = {(row.route, row.connections): row for row in rows}
+    by_key = {(row.cache, row.route, row.connections): row for row in rows}
+    health_at = {row.connections: row for row in rows if row.route == "health"}
     for row in rows:
-        health = by_key.get(("health", row.connections))
+        health = health_at.get(row.connections)
         if row.route != "health" and health:
             row.share_of_health = row.http.rps / health.http.rps
             if row.share_of_health < TARGET_SHARE_OF_HEALTH:
@@ -320,20 +375,21 @@ def check_targets(rows: list[Row]) -> None:
             if row.http.p99_ms > TARGET_P99_MS_AT_8.get(row.route, float("inf")):
                 row.problems.append(f"p99 > {TARGET_P99_MS_AT_8[row.route]} ms")
         else:
-            base = by_key.get((row.route, 8))
+            base = by_key.get((row.cache, row.route, 8))
             if base and row.http.rps < base.http.rps * (1 - NOISE):
                 row.problems.append("less than at 8 connections")
 
 
 def results_table(rows: list[Row], title: str) -> Table:
     table = Table(title=title)
-    for column in ("route", "conns", "rps", "p50 ms", "p99 ms", "errors", "% of /health", "pgbench tps",
+    for column in ("route", "cache", "conns", "rps", "p50 ms", "p99 ms", "errors", "% of /health", "pgbench tps",
                    "pgbench avg", "pgbench p99", "load avg", "targets"):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("route", "targets") else "right")
+        table.add_column(column, justify="left" if column in ("route", "cache", "targets") else "right")
     for row in rows:
         pg = row.pgbench
         table.add_row(
             row.route,
+            row.cache,
             str(row.connections),
             f"{row.http.rps:,.0f}",
             f"{row.http.p50_ms:.1f}",
@@ -349,6 +405,65 @@ def results_table(rows: list[Row], title: str) -> Table:
     return table
 
 
+@dataclass
+class ApiUnderTest:
+    """How the API is started for the benchmark: its code, workers, loop and parser, and its settings."""
+
+    api_dir: Path
+    workers: int
+    loop: str
+    http: str
+    keep_alive_seconds: int
+    tls_dir: Path
+    environment: dict[str, str]
+
+
+def measure_pass(
+    api: ApiUnderTest,
+    cache_bytes: int,
+    label: str,
+    selected: list[BenchRoute],
+    counts: list[int],
+    seconds: int,
+    token: str,
+    measure_pgbench: psycopg.Connection | None,
+    work_dir: Path,
+    console: Console,
+) -> tuple[list[Row], CacheCounts]:
+    """Start the API with ``cache_bytes`` of response cache, warm and measure every route, stop it."""
+    port = free_loopback_port()
+    environment = {**api.environment, "NORTHWIND_RESPONSE_CACHE_BYTES": str(cache_bytes)}
+    command = uvicorn_command(port, api.workers, api.keep_alive_seconds, api.tls_dir, loop=api.loop, http=api.http)
+    base = f"https://127.0.0.1:{port}"
+    rows: list[Row] = []
+    console.print(f"pass '{label}': response cache {cache_bytes:,} bytes per worker; load {load_average()}")
+    with (work_dir / f"api-{label}.log").open("w") as log:
+        server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
+        try:
+            wait_until_serving(f"{base}/health", server)
+            for route in selected:
+                url = f"{base}{route.path}"
+                console.print(f"  {route.name}: warming {WARM_SECONDS} s (not measured)")
+                wrk(url, max(counts), WARM_SECONDS, token, work_dir / "summary.lua")
+                for count in counts:
+                    console.print(f"  {route.name} at {count} connections …")
+                    served = wrk(url, count, seconds, token, work_dir / "summary.lua")
+                    reference = None
+                    if measure_pgbench is not None and route.query is not None:
+                        reference = pgbench(route.query, measure_pgbench, count, seconds, work_dir)
+                    rows.append(Row(route.name, label, count, served, reference, load_average()))
+            counted = cache_counts(base, token, api.workers)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    ratio = "-" if counted.hit_ratio is None else f"{counted.hit_ratio:.2%}"
+    console.print(
+        f"pass '{label}': response cache hit ratio {ratio} ({counted.hits:,} hits, {counted.misses:,} misses, "
+        f"{counted.entries} entries, {counted.bytes:,} bytes, over {counted.workers} worker(s), warm-up included)"
+    )
+    return rows, counted
+
+
 @app.command()
 def main(
     seconds: Annotated[int, typer.Option(help="Seconds per measurement.")] = 10,
@@ -356,77 +471,94 @@ def main(
     routes: Annotated[str, typer.Option(help="Routes to measure, comma-separated (health is always measured).")] = (
         "customers,customer,funnel,sales"
     ),
+    passes: Annotated[
+        str, typer.Option(help="Passes, comma-separated: kept (response cache as configured), database (cache off).")
+    ] = ",".join(PASSES),
     workers: Annotated[int | None, typer.Option(help="uvicorn workers [default: vCPUs x workers_per_vcpu].")] = None,
     api_dir: Annotated[Path, typer.Option(help="Folder holding the northwind_analytics package to serve.")] = (
         REPO_ROOT / "api"
     ),
     loop: Annotated[str, typer.Option(help="uvicorn's event loop (the instances run uvloop).")] = "uvloop",
     http: Annotated[str, typer.Option(help="uvicorn's HTTP parser (the instances run httptools).")] = "httptools",
-    with_pgbench: Annotated[bool, typer.Option(help="Run pgbench beside each route.")] = True,
+    with_pgbench: Annotated[bool, typer.Option(help="Run pgbench beside each route (in the first pass).")] = True,
     reload: Annotated[bool, typer.Option(help="Load the serving tables again even when present.")] = False,
     work_dir: Annotated[Path, typer.Option(help="PostgreSQL data, lake and logs.")] = DEFAULT_LOCAL_DIR / "bench-api",
     results_dir: Annotated[Path, typer.Option(help="Where the JSON results go.")] = REPO_ROOT / "bench-results",
 ) -> None:
-    """Measure every route at each connection count beside pgbench and /health."""
+    """Measure every route at each connection count beside pgbench and /health, with the cache and without."""
     console = Console(width=None if sys.stdout.isatty() else 170)
     counts = [int(part) for part in connections.split(",") if part.strip()]
-    if not counts or min(counts) < 1 or seconds < 1:
-        console.print("[red]error:[/red] --connections needs positive counts and --seconds at least 1")
+    chosen = [part.strip() for part in passes.split(",") if part.strip()]
+    if not counts or min(counts) < 1 or seconds < 1 or not chosen or set(chosen) - set(PASSES):
+        console.print(
+            "[red]error:[/red] --connections needs positive counts, --seconds at least 1, "
+            f"--passes some of {', '.join(PASSES)}"
+        )
         raise typer.Exit(2)
     runtime = load_environment("dev").analytics_api
     workers = workers or (os.cpu_count() or 1) * runtime.workers_per_vcpu
     work_dir.mkdir(parents=True, exist_ok=True)
-    wrk_script = work_dir / "summary.lua"
-    wrk_script.write_text(WRK_SUMMARY)
+    (work_dir / "summary.lua").write_text(WRK_SUMMARY)
     self_signed_certificate(work_dir / "tls")
     started = datetime.now(UTC)
     rows: list[Row] = []
+    caches: dict[str, CacheCounts] = {}
     with LocalPostgres(work_dir / "postgres") as database, LocalIdentityProvider() as issuer:
         load_serving_tables(work_dir, database, console, reload)
         with psycopg.connect(database.conninfo(), autocommit=True) as connection:
+            # Tables loaded by an earlier run may predate the newest migrations (the serving versions).
+            apply_migrations(connection)
             customer_id = connection.execute(
                 "SELECT customer_id FROM serving.customer_lifetime_value ORDER BY lifetime_revenue DESC LIMIT 1"
             ).fetchone()[0]
             selected = [r for r in bench_routes(customer_id) if r.name == "health" or r.name in routes.split(",")]
-            port = free_loopback_port()
-            environment = {
-                **os.environ,
-                "PYTHONPATH": str(api_dir),
-                "NORTHWIND_DB_HOST": database.host,
-                "NORTHWIND_DB_PORT": str(database.port),
-                "NORTHWIND_DB_NAME": database.dbname,
-                "NORTHWIND_DB_USER": SERVICE_USER,
-                "NORTHWIND_DB_SSLMODE": "disable",
-                "NORTHWIND_DB_POOL_MIN_SIZE": str(runtime.db_pool_min_size),
-                "NORTHWIND_DB_POOL_MAX_SIZE": str(runtime.db_pool_max_size),
-                "NORTHWIND_DB_POOL_WAIT_SECONDS": str(runtime.db_pool_wait_seconds),
-                "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS": str(runtime.db_statement_timeout_seconds),
-                "NORTHWIND_AUTH_ISSUER": issuer.issuer,
-                "NORTHWIND_AUTH_AUDIENCE": issuer.audience,
-                "NORTHWIND_AUTH_JWKS_URL": issuer.jwks_url,
-            }
+            api = ApiUnderTest(
+                api_dir=api_dir,
+                workers=workers,
+                loop=loop,
+                http=http,
+                keep_alive_seconds=runtime.keep_alive_seconds,
+                tls_dir=work_dir / "tls",
+                environment={
+                    **os.environ,
+                    "PYTHONPATH": str(api_dir),
+                    "NORTHWIND_DB_HOST": database.host,
+                    "NORTHWIND_DB_PORT": str(database.port),
+                    "NORTHWIND_DB_NAME": database.dbname,
+                    "NORTHWIND_DB_USER": SERVICE_USER,
+                    "NORTHWIND_DB_SSLMODE": "disable",
+                    "NORTHWIND_DB_POOL_MIN_SIZE": str(runtime.db_pool_min_size),
+                    "NORTHWIND_DB_POOL_MAX_SIZE": str(runtime.db_pool_max_size),
+                    "NORTHWIND_DB_POOL_WAIT_SECONDS": str(runtime.db_pool_wait_seconds),
+                    "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS": str(runtime.db_statement_timeout_seconds),
+                    "NORTHWIND_RESPONSE_CACHE_REFRESH_SECONDS": str(runtime.response_cache_refresh_seconds),
+                    "NORTHWIND_AUTH_ISSUER": issuer.issuer,
+                    "NORTHWIND_AUTH_AUDIENCE": issuer.audience,
+                    "NORTHWIND_AUTH_JWKS_URL": issuer.jwks_url,
+                },
+            )
             token = issuer.token([permission.value for permission in Permission], lifetime_seconds=3600)
-            command = uvicorn_command(port, workers, runtime.keep_alive_seconds, work_dir / "tls", loop=loop, http=http)
-            console.print(f"API: {api_dir}, {workers} worker(s), {loop}, {http}, port {port}; load {load_average()}")
-            with (work_dir / "api.log").open("w") as log:
-                server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
-                try:
-                    wait_until_serving(f"https://127.0.0.1:{port}/health", server)
-                    for route in selected:
-                        for count in counts:
-                            console.print(f"  {route.name} at {count} connections …")
-                            url = f"https://127.0.0.1:{port}{route.path}"
-                            served = wrk(url, count, seconds, token, wrk_script)
-                            reference = None
-                            if with_pgbench and route.query is not None:
-                                reference = pgbench(route.query, connection, count, seconds, work_dir)
-                            rows.append(Row(route.name, count, served, reference, load_average()))
-                finally:
-                    server.terminate()
-                    server.wait(timeout=30)
+            console.print(f"API: {api_dir}, {workers} worker(s), {loop}, {http}; load {load_average()}")
+            for number, label in enumerate(chosen):
+                # /health and pgbench do not depend on the cache: measured in the first pass only.
+                measured = selected if number == 0 else [r for r in selected if r.name != "health"]
+                cache_bytes = runtime.response_cache_bytes if label == "kept" else 0
+                pass_rows, caches[label] = measure_pass(
+                    api, cache_bytes, label, measured, counts, seconds, token,
+                    connection if with_pgbench and number == 0 else None, work_dir, console,
+                )  # fmt: skip
+                rows.extend(pass_rows)
     check_targets(rows)
-    title = f"Analytics API, {workers} worker(s), {loop}, {http}, {seconds} s per measurement, wrk -t2"
+    title = (
+        f"Analytics API, {workers} worker(s), {loop}, {http}, {seconds} s per measurement after {WARM_SECONDS} s "
+        "warm-up per route, wrk -t2"
+    )
     console.print(results_table(rows, title))
+    for label, counted in caches.items():
+        ratio = "-" if counted.hit_ratio is None else f"{counted.hit_ratio:.2%}"
+        console.print(
+            f"response cache, pass '{label}': hit ratio {ratio} ({counted.hits:,} of {counted.hits + counted.misses:,})"
+        )
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"api-{started:%Y%m%dT%H%M%SZ}.json"
     document = {
@@ -436,7 +568,9 @@ def main(
         "loop": loop,
         "http": http,
         "seconds": seconds,
+        "warm_seconds": WARM_SECONDS,
         "cores": os.cpu_count(),
+        "response_cache": {label: {**asdict(c), "hit_ratio": c.hit_ratio} for label, c in caches.items()},
         "rows": [asdict(row) for row in rows],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -77,6 +77,8 @@ class ServiceRuntime:
         db_pool_max_size: connections each worker may open. Default: 8.
         db_pool_wait_seconds: how long a request waits for a free connection before a 503. Default: 2.0.
         db_statement_timeout_seconds: the database session's statement timeout. Default: 5.0.
+        response_cache_bytes: responses each worker keeps in memory, in bytes (0 keeps none). Default: 33554432.
+        response_cache_refresh_seconds: how often each worker reads the serving versions. Default: 5.0.
     """
 
     identity_issuer: str
@@ -89,6 +91,8 @@ class ServiceRuntime:
     db_pool_max_size: int = 8
     db_pool_wait_seconds: float = 2.0
     db_statement_timeout_seconds: float = 5.0
+    response_cache_bytes: int = 33554432
+    response_cache_refresh_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         for name in ("identity_issuer", "identity_jwks_url"):
@@ -110,6 +114,8 @@ class ServiceRuntime:
             "NORTHWIND_DB_POOL_MAX_SIZE": str(self.db_pool_max_size),
             "NORTHWIND_DB_POOL_WAIT_SECONDS": f"{self.db_pool_wait_seconds:g}",
             "NORTHWIND_DB_STATEMENT_TIMEOUT_SECONDS": f"{self.db_statement_timeout_seconds:g}",
+            "NORTHWIND_RESPONSE_CACHE_BYTES": str(self.response_cache_bytes),
+            "NORTHWIND_RESPONSE_CACHE_REFRESH_SECONDS": f"{self.response_cache_refresh_seconds:g}",
         }
 
 

@@ -394,7 +394,7 @@ def test_forwarded_headers_are_trusted_only_from_the_load_balancers_subnets(stac
     assert sorted(_flag(script, "--forwarded-allow-ips").split(",")) == public
 
 
-def test_the_identity_provider_and_pool_come_from_the_environment_definition(stack, environments):
+def test_the_identity_provider_pool_and_response_cache_come_from_the_environment_definition(stack, environments):
     env = _env(stack, environments)
     script = _user_data(stack)
     provider = env.analytics_api.identity_provider
@@ -403,6 +403,8 @@ def test_the_identity_provider_and_pool_come_from_the_environment_definition(sta
         f"NORTHWIND_AUTH_AUDIENCE={provider.audience}",
         f"NORTHWIND_AUTH_JWKS_URL={provider.jwks_url}",
         f"NORTHWIND_DB_POOL_MAX_SIZE={env.analytics_api.db_pool_max_size}",
+        f"NORTHWIND_RESPONSE_CACHE_BYTES={env.analytics_api.response_cache_bytes}",
+        f"NORTHWIND_RESPONSE_CACHE_REFRESH_SECONDS={env.analytics_api.response_cache_refresh_seconds:g}",
     ):
         assert f"\n{line}\n" in script
     assert f"WEB_CONCURRENCY=$(( $(nproc) * {env.analytics_api.workers_per_vcpu} ))" in script
