@@ -211,3 +211,19 @@ def test_the_api_role_reads_the_versions_and_cannot_change_them(serving_settings
         assert connection.execute("SELECT count(*) FROM serving.table_versions").fetchone()[0] >= 5
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("UPDATE serving.table_versions SET version = 0")
+
+
+def test_without_readable_versions_nothing_is_kept_and_the_cause_is_logged_once(
+    serving_settings, identity_provider, caplog
+):
+    with _owner(serving_settings) as owner:
+        owner.execute("DROP TABLE serving.table_versions CASCADE")  # a database the migration has not reached
+    app = create_app(serving_settings.model_copy(update={"response_cache_refresh_seconds": 0.05}))
+    with caplog.at_level("ERROR", logger="northwind_analytics.cache"), TestClient(app) as client:
+        client.headers.update(_bearer(identity_provider))
+        for _ in range(3):
+            assert client.get(FUNNEL).status_code == 200
+            time.sleep(0.1)
+        assert (app.state.cache.hits, app.state.cache.state().entries) == (0, 0)
+    unreadable = [r for r in caplog.records if "serving versions unreadable" in r.getMessage()]
+    assert len(unreadable) == 1

@@ -78,7 +78,12 @@ def test_the_service_reads_every_serving_table(migrated, as_service):
     counts = {table: as_service.execute(f"SELECT count(*) FROM serving.{table}").fetchone()[0] for table in tables}
 
     assert "clickstream_funnel_daily" in tables
-    assert counts == {table: int(table == "clickstream_funnel_daily") for table in tables}
+    # serving.table_versions holds one row per serving table (the API's response cache reads it).
+    data_tables = [table for table in tables if table != "table_versions"]
+    assert counts == {
+        **{table: int(table == "clickstream_funnel_daily") for table in data_tables},
+        "table_versions": len(data_tables),
+    }
 
 
 @pytest.mark.parametrize("statement", WRITES.values(), ids=WRITES.keys())
