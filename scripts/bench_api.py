@@ -324,6 +324,7 @@ class CacheCounts:
     misses: int
     entries: int
     bytes: int
+    invalidations: int
 
     @property
     def hit_ratio(self) -> float | None:
@@ -354,6 +355,7 @@ def cache_counts(base_url: str, token: str, workers: int, attempts: int = 50) ->
         misses=sum(s["misses"] for s in states),
         entries=sum(s["entries"] for s in states),
         bytes=sum(s["bytes"] for s in states),
+        invalidations=sum(s["invalidations"] for s in states),
     )
 
 
@@ -459,7 +461,8 @@ def measure_pass(
     ratio = "-" if counted.hit_ratio is None else f"{counted.hit_ratio:.2%}"
     console.print(
         f"pass '{label}': response cache hit ratio {ratio} ({counted.hits:,} hits, {counted.misses:,} misses, "
-        f"{counted.entries} entries, {counted.bytes:,} bytes, over {counted.workers} worker(s), warm-up included)"
+        f"{counted.entries} entries, {counted.bytes:,} bytes, {counted.invalidations} invalidation(s), "
+        f"over {counted.workers} worker(s), warm-up included)"
     )
     return rows, counted
 

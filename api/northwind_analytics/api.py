@@ -9,7 +9,6 @@ bounded by ``limit``, and every error is the one ``Problem`` model.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -118,18 +117,18 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await database.open()
-        versions = None
+        stop, versions = asyncio.Event(), None
         if settings.response_cache_bytes:
             versions = asyncio.create_task(
-                follow_serving_versions(fetch_versions, cache, settings.response_cache_refresh_seconds)
+                follow_serving_versions(fetch_versions, cache, settings.response_cache_refresh_seconds, stop)
             )
         try:
             yield
         finally:
             if versions is not None:
+                stop.set()
                 versions.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await versions
+                await asyncio.wait({versions}, timeout=settings.query_deadline_seconds)
             await database.close()
 
     app = FastAPI(

@@ -16,6 +16,7 @@ the routes as if nothing were kept: 401/403 are decided there, and errors are ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -126,10 +127,14 @@ class ResponseCache:
         )
 
 
-async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: float) -> None:
-    """Read ``serving.table_versions`` every ``every_seconds`` for as long as the worker runs (a task)."""
+async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: float, stop: asyncio.Event) -> None:
+    """Read ``serving.table_versions`` every ``every_seconds`` until ``stop`` is set (a task of the worker).
+
+    Stopped by the event rather than by cancelling alone: a cancellation arriving as a query completes can be
+    lost inside ``asyncio.wait_for`` (Python 3.11), and the worker's shutdown must not wait on it.
+    """
     failing = False
-    while True:
+    while not stop.is_set():
         try:
             rows = await fetch(VERSIONS_SQL)
         except ServiceUnavailable:
@@ -143,7 +148,8 @@ async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: fl
                 log.warning("serving versions readable again; the response cache is in use")
             failing = False
             cache.observe(tuple((row["table_name"], row["version"]) for row in rows))
-        await asyncio.sleep(every_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)
 
 
 def cache_key(scope: Scope) -> tuple:

@@ -3,6 +3,8 @@ changes, bounded, validated with ETags, never holding an error."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
 from northwind_analytics.auth import Permission
-from northwind_analytics.cache import ENTRY_OVERHEAD_BYTES, Entry, ResponseCache
+from northwind_analytics.cache import ENTRY_OVERHEAD_BYTES, Entry, ResponseCache, follow_serving_versions
 
 from etl.erase.serving import erase_from_serving
 from tests.api.conftest import ALL_SCOPES
@@ -227,3 +229,28 @@ def test_without_readable_versions_nothing_is_kept_and_the_cause_is_logged_once(
         assert (app.state.cache.hits, app.state.cache.state().entries) == (0, 0)
     unreadable = [r for r in caplog.records if "serving versions unreadable" in r.getMessage()]
     assert len(unreadable) == 1
+
+
+def test_the_version_reader_stops_even_when_a_cancellation_is_lost():
+    # asyncio.wait_for (Python 3.11) can swallow a cancellation that arrives as the query completes; the reader
+    # must still end when the worker shuts down, or the shutdown waits forever.
+    async def scenario() -> None:
+        started = asyncio.Event()
+
+        async def fetch_swallowing_cancellation(_sql: str) -> list[dict]:
+            started.set()
+            # What a lost cancellation looks like to the caller: the query just returns.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(10)
+            return [{"table_name": "daily_sales", "version": 1}]
+
+        stop = asyncio.Event()
+        cache = ResponseCache(max_bytes=1 << 20, stale_seconds=10)
+        reader = asyncio.create_task(follow_serving_versions(fetch_swallowing_cancellation, cache, 60, stop))
+        await started.wait()
+        stop.set()
+        reader.cancel()
+        done, _ = await asyncio.wait({reader}, timeout=2)
+        assert reader in done
+
+    asyncio.run(scenario())
