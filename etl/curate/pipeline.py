@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import operator
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import reduce
@@ -64,6 +65,9 @@ from etl.quality.rules import SCHEMA_DRIFT, Rule, all_rules
 
 log = logging.getLogger(__name__)
 OUTCOMES = (LATEST, REDELIVERED, SUPERSEDED)
+# The checked batch is cached for the few actions of one run and then dropped: encoding its columns costs far
+# more CPU than the memory it would save (measured in the ETL benchmark's runbook section).
+CACHE_COMPRESSION = "spark.sql.inMemoryColumnarStorage.compressed"
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ def curate_dataset(
     parents = {
         r.parent: read_curated_or_none(spark, store, parent_key(r, contract.dataset)) for r in contract.foreign_keys
     }
-    staged, kept, summaries, drifts = _stage(spark, store, contract, run_date, window, key, extract, parents)
+    with _uncompressed_cache(spark):
+        staged, kept, summaries, drifts = _stage(spark, store, contract, run_date, window, key, extract, parents)
     try:
         curated_columns = [f.name for f in contract.fields]
         latest = staged.where(passes() & (F.col(OUTCOME) == LATEST)).select(*curated_columns, DIGEST)
@@ -165,6 +170,21 @@ def _stage(
         for file, drift in newly_drifted.items():
             log.error(drift_message(contract, drift, file))
         drifted.update(newly_drifted)
+
+
+@contextmanager
+def _uncompressed_cache(spark: SparkSession) -> Iterator[None]:
+    """Caches built inside the block (at their first action) are not compressed; the session's setting is
+    restored afterwards."""
+    before = spark.conf.get(CACHE_COMPRESSION, None)
+    spark.conf.set(CACHE_COMPRESSION, "false")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(CACHE_COMPRESSION)
+        else:
+            spark.conf.set(CACHE_COMPRESSION, before)
 
 
 def _known_unreadable(store: LakeStore, files: tuple[DeliveredFile, ...]) -> dict[str, str]:
