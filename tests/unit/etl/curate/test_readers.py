@@ -170,6 +170,62 @@ def test_a_json_lines_file_in_another_encoding_is_quarantined_whole_with_readabl
     assert [row["_raw_record"] for row in encoded] == ['{"widget_id": 4, "label": "Café"}', '{"widget_id": 5}']
 
 
+SOURCE_KEYS = ("widget_id", "label", "price", "kind", "made_on", "seen_at", "serial", "owner")
+
+
+@pytest.fixture(scope="module")
+def keyed_rows(spark, tmp_path_factory):
+    """JSON lines whose key lists differ from the contract's in every way the reader must tell apart."""
+    store = LocalLakeStore(tmp_path_factory.mktemp("lake"))
+    every = dict.fromkeys(SOURCE_KEYS)
+    lines = [
+        json.dumps({**every, "widget_id": 1}),  # the contract's keys in its order, most values null
+        json.dumps({"owner": "o", **{k: v for k, v in every.items() if k != "owner"}, "widget_id": 2}),  # reordered
+        json.dumps({"widget_id": 3, "label": None}),  # an explicit null is a present key, a missing key is not
+        json.dumps({**every, "widget_id": 4, "colour": "red"}),  # one key added
+        "   ",  # spaces only: no record, as landing counts it
+        "[1, 2]",
+        "42",
+        "null",
+    ]
+    data = gzip.compress("\n".join(lines).encode() + b"\n")
+    contract = widget_contract(raw_format=RawFormat.JSON_LINES_GZIP)
+    _land(store, "keys.jsonl.gz", data, count_gzip_json_lines(data, contract.source_encoding))
+    return _read(spark, store, contract)
+
+
+def test_a_record_with_every_contract_key_in_any_order_is_fully_present_even_with_null_values(keyed_rows):
+    assert [(r["_present_mask"], r["_extra_columns"]) for r in keyed_rows[:2]] == [(0b11111111, []), (0b11111111, [])]
+    assert keyed_rows[1]["_raw_owner"] == "o"
+
+
+def test_a_missing_key_is_absent_from_the_mask_but_an_explicit_null_is_present(keyed_rows):
+    assert keyed_rows[2]["_present_mask"] == 0b11
+
+
+def test_a_key_the_contract_does_not_know_is_an_extra_column(keyed_rows):
+    assert (keyed_rows[3]["_present_mask"], keyed_rows[3]["_extra_columns"]) == (0b11111111, ["colour"])
+
+
+def test_lines_that_are_json_but_not_one_object_are_malformed_and_blank_lines_are_no_records(keyed_rows):
+    assert [(r["_raw_record"], r["_read_error"]) for r in keyed_rows[4:]] == [
+        ("[1, 2]", "malformed_json"),
+        ("42", "malformed_json"),
+        ("null", "malformed_json"),
+    ]
+    assert all(r["_read_error"] is None for r in keyed_rows[:4])
+
+
+def test_each_json_line_is_parsed_once_for_its_values_and_once_for_its_keys(spark, tmp_path):
+    store = LocalLakeStore(tmp_path)
+    data = gzip.compress(json.dumps(dict.fromkeys(SOURCE_KEYS, "1")).encode() + b"\n")
+    contract = widget_contract(raw_format=RawFormat.JSON_LINES_GZIP)
+    _land(store, "once.jsonl.gz", data, count_gzip_json_lines(data, contract.source_encoding))
+    files = run_window(store, "widgets", DAY, 0).files
+    plan = read_raw(spark, store, contract, files, {})._jdf.queryExecution().optimizedPlan().toString()
+    assert (plan.count("from_json("), plan.count("json_object_keys(")) == (1, 1)
+
+
 def test_catalog_pages_explode_to_items_and_a_broken_page_is_one_record_for_all_its_items(spark, tmp_path):
     store = LocalLakeStore(tmp_path)
     page = {"items": [{"widget_id": 1, "label": "A"}, {"widget_id": 2, "label": "B"}], "page": 1, "next_page": 2}
