@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import operator
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -82,6 +82,9 @@ class FileSummary:
     present_mask: int | None
     extra_columns: tuple[str, ...]
     conversions: dict[str, FieldConversion]
+    # The lowest and highest partition values (tuples in partition order) of the file's latest rows, per group
+    # of the aggregation: a single value when they all fall in one partition; empty when unpartitioned.
+    partition_bounds: frozenset[tuple] = frozenset()
 
 
 def curate_dataset(
@@ -117,7 +120,12 @@ def curate_dataset(
         latest = staged.where(passes() & (F.col(OUTCOME) == LATEST)).select(*curated_columns, DIGEST)
         latest_rows = sum(summary.outcomes[LATEST] for summary in summaries.values())
         # With no row to upsert the curated zone stays as it is (not even an empty write touches it).
-        counts = write_curated(spark, store, contract, latest, latest_rows) if latest_rows else UpsertCounts()
+        one_partition = _one_partition(summaries.values())
+        counts = (
+            write_curated(spark, store, contract, latest, latest_rows, one_partition=one_partition)
+            if latest_rows
+            else UpsertCounts()
+        )
         write_quarantine(store, contract, run_date, staged.where(~passes()))
     finally:
         _unpersist(kept)
@@ -301,7 +309,7 @@ def _summarize(staged: DataFrame, contract: DataContract) -> dict[str, FileSumma
         READ_ERROR,
         PRESENT_MASK,
         EXTRA_COLUMNS,
-        *(f.name for f in checked),
+        *dict.fromkeys([*(f.name for f in checked), *contract.partition_by]),
         F.posexplode_outer(FAILURES).alias("_failure_at", "_failure"),
     )
     once = F.coalesce(F.col("_failure_at") == 0, F.lit(True))
@@ -320,13 +328,21 @@ def _summarize(staged: DataFrame, contract: DataContract) -> dict[str, FileSumma
         *(F.sum(F.when(F.col(OUTCOME) == name, weight)).alias(f"outcome_{name}") for name in OUTCOMES),
         *(F.count(F.when(readable, F.col(f.name))).alias(f"converted_{f.name}") for f in checked),
     ]
+    if contract.partition_by:
+        values = F.when(F.col(OUTCOME) == LATEST, F.struct(*contract.partition_by))
+        aggregates += [F.min(values).alias("lowest_partition"), F.max(values).alias("highest_partition")]
     by_file: dict[str, list] = {}
     for row in grouped.agg(*aggregates).collect():
         by_file.setdefault(row[SOURCE_FILE], []).append(row)
-    return {file: _file_summary(rows, checked) for file, rows in by_file.items()}
+    return {file: _file_summary(rows, checked, bool(contract.partition_by)) for file, rows in by_file.items()}
 
 
-def _file_summary(groups: list, checked: list) -> FileSummary:
+def _one_partition(summaries: Iterable[FileSummary]) -> bool:
+    """True when the latest rows of every file fall in one and the same partition."""
+    return len(frozenset().union(*(summary.partition_bounds for summary in summaries))) == 1
+
+
+def _file_summary(groups: list, checked: list, partitioned: bool) -> FileSummary:
     failures: dict[Rule, int] = {}
     for group in groups:
         if group["rule"] is not None:
@@ -348,6 +364,12 @@ def _file_summary(groups: list, checked: list) -> FileSummary:
             )
             for f in checked
         },
+        partition_bounds=frozenset(
+            tuple(group[bound])
+            for group in groups
+            for bound in ("lowest_partition", "highest_partition")
+            if partitioned and group[bound] is not None
+        ),
     )
 
 

@@ -62,10 +62,17 @@ def read_curated_or_none(spark: SparkSession, store: LakeStore, contract: DataCo
 
 
 def write_curated(
-    spark: SparkSession, store: LakeStore, contract: DataContract, latest: DataFrame, latest_rows: int
+    spark: SparkSession,
+    store: LakeStore,
+    contract: DataContract,
+    latest: DataFrame,
+    latest_rows: int,
+    *,
+    one_partition: bool = False,
 ) -> UpsertCounts:
     """Upsert ``latest`` (curated columns and ``_digest``, one row per key; ``latest_rows`` of them, as the run's
-    summary counted) into the dataset and count how, while writing."""
+    summary counted) into the dataset and count how, while writing. ``one_partition``: every row of ``latest``
+    falls in the same partition (the run's summary knows), so nothing needs to be brought together."""
     columns = [f.name for f in contract.fields]
     key, partitions = list(contract.primary_key), list(contract.partition_by)
     existing = read_curated_or_none(spark, store, contract)
@@ -80,8 +87,13 @@ def write_curated(
         # Spark refuses to overwrite a path the plan reads: the rows kept are read once, before the rewrite.
         existing = existing.localCheckpoint(eager=True)
         merged, observation = _merge(contract, latest, existing)
-    # One task per partition value (or one for an unpartitioned dataset): one file per partition, in key order.
-    merged = merged.repartition(*partitions) if partitions else merged.repartition(1)
+    # One task per partition value: one file per partition, in key order. A run's rows that all belong in one
+    # partition (an unpartitioned dataset, a run of one day) are gathered into one task without a shuffle, unless
+    # they come out of the merge join, whose work one task would then do alone.
+    if observation is None and (one_partition or not partitions):
+        merged = merged.coalesce(1)
+    else:
+        merged = merged.repartition(*partitions) if partitions else merged.repartition(1)
     (
         merged.sortWithinPartitions(*partitions, *key)
         .write.mode("overwrite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -400,3 +401,32 @@ def test_a_failure_that_is_not_an_unreadable_file_is_raised(spark, tmp_path, mon
     monkeypatch.setattr("etl.curate.pipeline._summarize", broken)
     with pytest.raises(RuntimeError, match="the summary failed"):
         curate_dataset(spark, store, "market_indicators", RUN, pseudonym_key=KEY)
+
+
+def _last_curated_write_plan(spark, dataset: str) -> str:
+    """The physical plan of the latest write into the dataset's curated zone (from the SQL status store)."""
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    plans = [executions.apply(i).physicalPlanDescription() for i in range(executions.size())]
+    return [plan for plan in plans if "InsertIntoHadoopFsRelationCommand" in plan and f"curated/{dataset}" in plan][-1]
+
+
+@pytest.mark.parametrize(
+    ("lines", "shuffled"),
+    [
+        (("2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-01,Spain,fx_usd,1.08,USD,ecb"), False),
+        (("2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-02,Spain,fx_usd,1.08,USD,ecb"), True),
+    ],
+    ids=["one partition", "two partitions"],
+)
+def test_a_first_write_shuffles_its_rows_by_partition_only_when_they_fall_in_more_than_one(
+    spark, tmp_path, lines, shuffled
+):
+    store = LocalLakeStore(tmp_path)
+    _land(store, "market_indicators", RUN, "m.csv", _market(*lines))
+    report = curate_dataset(spark, store, "market_indicators", RUN, lookback_days=0, pseudonym_key=KEY)
+    plan = _last_curated_write_plan(spark, "market_indicators")
+    assert bool(re.search(r"Arguments: hashpartitioning\(indicator_date#\d+", plan)) is shuffled
+    assert report.rows_inserted == 2
+    folders = sorted(p.name for p in (tmp_path / "curated/market_indicators").iterdir() if p.is_dir())
+    assert folders == sorted({f"indicator_date={line[:10]}" for line in lines})
+    assert all(len(list((tmp_path / "curated/market_indicators" / f).glob("*.parquet"))) == 1 for f in folders)
