@@ -52,8 +52,11 @@ def raw_schema(contract: DataContract) -> T.StructType:
 
 
 def source_file(dataset: str) -> Column:
-    """The lake key (``raw/<dataset>/date=.../[hour=.../]<file>``) of the file a row was read from."""
-    return F.regexp_extract(F.input_file_name(), rf"(raw/{dataset}/(?:[^/=]+=[^/]+/)+[^/]+)$", 1)
+    """The lake key (``raw/<dataset>/date=.../[hour=.../]<file>``) of the file a row was read from: what follows
+    the last ``raw/<dataset>/`` in its path (partition folders and file names hold no slash). Found per row, so a
+    substring search rather than a regular expression."""
+    prefix = f"raw/{dataset}/"
+    return F.concat(F.lit(prefix), F.substring_index(F.input_file_name(), prefix, -1))
 
 
 def whole_file_problem(files: Mapping[str, DeliveredFile], rule: str) -> Column:
