@@ -58,6 +58,7 @@ from etl.quality.engine import (
     failure,
     judge_duplicates,
     passes,
+    repeated_key_hashes,
     repeated_keys,
     row_digest,
 )
@@ -272,14 +273,14 @@ def _judge(
     # its repeated keys; judging it again per action costs at most a broadcast join and a window over the rows of
     # repeated keys.
     checked = check_references(output, contract, keys).persist(StorageLevel.MEMORY_AND_DISK)
+    # The first action: it fills the cache, and in the common case of no repeated key (no repeated key hash)
+    # spares every later plan the join and the window. Hashes move a long per row where keys move their text.
     repeated = repeated_keys(checked, contract).persist()
-    # The first action: it fills the cache, and in the common case of no repeated key spares every later plan
-    # the join and the window.
-    if repeated.count():
-        judged, kept = judge_duplicates(checked, contract, repeated), (checked, repeated)
-    else:
+    if not repeated_key_hashes(checked, contract).count() or not repeated.count():
         repeated.unpersist()
         judged, kept = judge_duplicates(checked, contract, none_repeated=True), (checked,)
+    else:
+        judged, kept = judge_duplicates(checked, contract, repeated), (checked, repeated)
     return judged.withColumn(RAW_RECORD, F.when(~passes(), F.col(RAW_RECORD))), kept
 
 

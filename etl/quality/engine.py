@@ -43,6 +43,7 @@ LATEST = "latest"
 REDELIVERED = "redelivered"
 SUPERSEDED = "superseded"
 _REPEATED = "_repeated"
+_KEY_HASH = "_key_hash"
 
 
 def failure(rule: Column | str, field: Column | str | None, raw_value: Column) -> Column:
@@ -101,6 +102,14 @@ def repeated_keys(frame: DataFrame, contract: DataContract) -> DataFrame:
     key = list(contract.primary_key)
     passing = F.size(F.col(ROW_FAILURES)) == 0
     return frame.where(passing).groupBy(*key).count().where(F.col("count") > 1).select(*key)
+
+
+def repeated_key_hashes(frame: DataFrame, contract: DataContract) -> DataFrame:
+    """The hashes of keys more than one passing row of ``frame`` carries: a superset of ``repeated_keys`` (two
+    keys may share a hash) from an aggregation over one long per row. None means no key repeats."""
+    passing = F.size(F.col(ROW_FAILURES)) == 0
+    hashed = frame.where(passing).select(F.xxhash64(*contract.primary_key).alias(_KEY_HASH))
+    return hashed.groupBy(_KEY_HASH).count().where(F.col("count") > 1).select(_KEY_HASH)
 
 
 def judge_duplicates(

@@ -10,7 +10,14 @@ import pytest
 from etl.contracts import ForeignKey, LogicalType
 from etl.curate.columns import DIGEST
 from etl.curate.conform import conform
-from etl.quality.engine import check_references, evaluate, judge_duplicates, row_digest
+from etl.quality.engine import (
+    check_references,
+    evaluate,
+    judge_duplicates,
+    repeated_key_hashes,
+    repeated_keys,
+    row_digest,
+)
 from etl.quality.rules import Rule, all_rules
 from tests.unit.etl.curate.builders import field, raw_batch, widget_contract
 
@@ -121,6 +128,24 @@ def test_inside_one_delivery_an_exact_repeat_and_a_conflicting_record_are_quaran
         ([], "latest"),
     ]
     assert judged[3]["_failures"][0]["raw_value"] == "2"
+
+
+def test_only_keys_two_passing_rows_carry_count_as_repeated_and_their_hashes_are_found_first(spark):
+    contract = widget_contract()
+    rows = [
+        {**GOOD, "widget_id": "1", "serial": "S1"},
+        {**GOOD, "widget_id": "1", "serial": "S1", "_delivery": 1},
+        {**GOOD, "widget_id": "2", "serial": "S2"},
+        {**GOOD, "widget_id": "2", "serial": "S2", "price": "cheap"},  # a failing row does not repeat its key
+        {**GOOD, "widget_id": "3", "serial": "S3"},
+    ]
+    evaluated = evaluate(conform(raw_batch(spark, contract, rows), contract), contract, RUN)
+    assert [r["widget_id"] for r in repeated_keys(evaluated, contract).collect()] == [1]
+    hashes = [r[0] for r in repeated_key_hashes(evaluated, contract).collect()]
+    assert hashes == [
+        r[0] for r in evaluated.where("widget_id = 1").selectExpr("xxhash64(widget_id)").limit(1).collect()
+    ]
+    assert repeated_key_hashes(evaluated.where("widget_id <> 1"), contract).count() == 0
 
 
 def test_a_row_failing_a_rule_never_wins_its_key_over_an_older_valid_one(spark):
