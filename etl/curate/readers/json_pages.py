@@ -42,10 +42,6 @@ def read_json_pages(
     )
     raw_record = F.when(F.col("page_error").isNull(), F.to_json("item")).otherwise(F.col("value"))
     rows = F.when(F.col("page_error").isNull(), F.lit(1)).otherwise(file_rows(files))
-    item = F.col("item")
-    values = {f.name: item[f.source_name] for f in contract.source_fields}
     return items.select(
-        object_columns(
-            contract, values, F.map_keys(item), raw_record, F.col("page_error"), source=F.col(SOURCE_FILE), rows=rows
-        )
+        object_columns(contract, F.col("item"), raw_record, F.col("page_error"), source=F.col(SOURCE_FILE), rows=rows)
     )
