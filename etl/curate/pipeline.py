@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -181,19 +182,35 @@ def _stage(
         drifted.update(newly_drifted)
 
 
-@contextmanager
-def _uncompressed_cache(spark: SparkSession) -> Iterator[None]:
-    """Caches built inside the block (at their first action) are not compressed; the session's setting is
-    restored afterwards."""
-    before = spark.conf.get(CACHE_COMPRESSION, None)
-    spark.conf.set(CACHE_COMPRESSION, "false")
-    try:
-        yield
-    finally:
-        if before is None:
-            spark.conf.unset(CACHE_COMPRESSION)
-        else:
-            spark.conf.set(CACHE_COMPRESSION, before)
+class _UncompressedCache:
+    """Caches built while any run is inside (at their first action) are not compressed; the session's setting
+    is restored when the last concurrent run leaves (datasets may be curated in threads of one session)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._before: str | None = None
+
+    @contextmanager
+    def __call__(self, spark: SparkSession) -> Iterator[None]:
+        with self._lock:
+            if not self._inside:
+                self._before = spark.conf.get(CACHE_COMPRESSION, None)
+                spark.conf.set(CACHE_COMPRESSION, "false")
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if not self._inside:
+                    if self._before is None:
+                        spark.conf.unset(CACHE_COMPRESSION)
+                    else:
+                        spark.conf.set(CACHE_COMPRESSION, self._before)
+
+
+_uncompressed_cache = _UncompressedCache()
 
 
 def _known_unreadable(store: LakeStore, files: tuple[DeliveredFile, ...]) -> dict[str, str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from etl.curate import RunStatus, curate_dataset
+from etl.curate.pipeline import CACHE_COMPRESSION, _uncompressed_cache
 from etl.curate.report import report_key
 from etl.ingest.landing import land_file
 from etl.ingest.orders import OrdersMode, ingest_orders_export
@@ -430,3 +433,23 @@ def test_a_first_write_shuffles_its_rows_by_partition_only_when_they_fall_in_mor
     folders = sorted(p.name for p in (tmp_path / "curated/market_indicators").iterdir() if p.is_dir())
     assert folders == sorted({f"indicator_date={line[:10]}" for line in lines})
     assert all(len(list((tmp_path / "curated/market_indicators" / f).glob("*.parquet"))) == 1 for f in folders)
+
+
+def test_runs_in_threads_build_their_caches_uncompressed_and_the_last_one_out_restores_the_setting(spark):
+    spark.conf.set(CACHE_COMPRESSION, "true")
+    both_inside, seen = threading.Barrier(2), []
+
+    def run(leave_after: float) -> None:
+        with _uncompressed_cache(spark):
+            both_inside.wait()
+            seen.append(spark.conf.get(CACHE_COMPRESSION))
+            time.sleep(leave_after)
+
+    threads = [threading.Thread(target=run, args=(delay,)) for delay in (0.0, 0.3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["false", "false"]
+    assert spark.conf.get(CACHE_COMPRESSION) == "true"
+    spark.conf.unset(CACHE_COMPRESSION)
