@@ -38,6 +38,9 @@ log = logging.getLogger("northwind_analytics.cache")
 VERSIONS_SQL = "SELECT table_name, version FROM serving.table_versions ORDER BY table_name"
 # A body larger than this share of the bound is answered but not kept: a few huge pages must not evict the rest.
 LARGEST_SHARE = 16
+# After a failed read of the versions, the next one comes this soon rather than a whole refresh later: kept
+# responses are answered for two refreshes after the last read, so one lost read still leaves time for another.
+RETRY_SECONDS = 1.0
 # Bytes an entry costs beyond its body (key, headers, bookkeeping), so many tiny entries still count.
 ENTRY_OVERHEAD_BYTES = 512
 # Customer-level and per-plate data: no cache anywhere keeps it. Aggregates: only the caller's own cache, and it
@@ -127,14 +130,25 @@ class ResponseCache:
         )
 
 
-async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: float, stop: asyncio.Event) -> None:
+async def follow_serving_versions(
+    fetch,
+    cache: ResponseCache,
+    every_seconds: float,
+    stop: asyncio.Event,
+    retry_seconds: float = RETRY_SECONDS,
+) -> None:
     """Read ``serving.table_versions`` every ``every_seconds`` until ``stop`` is set (a task of the worker).
+
+    Reads start every ``every_seconds`` however long one took, and a read that failed (or outlived its deadline)
+    is retried after ``retry_seconds``: one slow read must not age everything kept out, which would send every
+    request of the worker to the database at once.
 
     Stopped by the event rather than by cancelling alone: a cancellation arriving as a query completes can be
     lost inside ``asyncio.wait_for`` (Python 3.11), and the worker's shutdown must not wait on it.
     """
     failing = False
     while not stop.is_set():
+        began, read = time.monotonic(), False
         try:
             rows = await fetch(VERSIONS_SQL)
         except ServiceUnavailable:
@@ -146,10 +160,11 @@ async def follow_serving_versions(fetch, cache: ResponseCache, every_seconds: fl
         else:
             if failing:
                 log.warning("serving versions readable again; the response cache is in use")
-            failing = False
+            failing, read = False, True
             cache.observe(tuple((row["table_name"], row["version"]) for row in rows))
+        pause = every_seconds - (time.monotonic() - began) if read else min(retry_seconds, every_seconds)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_seconds)
+            await asyncio.wait_for(stop.wait(), max(pause, 0.0))
 
 
 def cache_key(scope: Scope) -> tuple:

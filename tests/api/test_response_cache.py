@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
 from northwind_analytics.auth import Permission
 from northwind_analytics.cache import ENTRY_OVERHEAD_BYTES, Entry, ResponseCache, follow_serving_versions
+from northwind_analytics.errors import ServiceUnavailable
 
 from etl.erase.serving import erase_from_serving
 from tests.api.conftest import ALL_SCOPES
@@ -254,3 +255,50 @@ def test_the_version_reader_stops_even_when_a_cancellation_is_lost():
         assert reader in done
 
     asyncio.run(scenario())
+
+
+def _versions_reader(outcomes: list, every_seconds: float, retry_seconds: float):
+    """Runs the version reader over ``outcomes`` (rows, an exception, or ("slow", seconds, rows)) and returns the
+    cache and the monotonic time each read started."""
+
+    async def scenario() -> tuple[ResponseCache, list[float]]:
+        starts: list[float] = []
+        stop = asyncio.Event()
+        cache = ResponseCache(max_bytes=1 << 20, stale_seconds=2 * every_seconds)
+
+        async def fetch(_sql: str) -> list[dict]:
+            starts.append(time.monotonic())
+            outcome = outcomes[min(len(starts), len(outcomes)) - 1]
+            if len(starts) >= len(outcomes):
+                stop.set()
+            if isinstance(outcome, Exception):
+                raise outcome
+            if isinstance(outcome, tuple):
+                await asyncio.sleep(outcome[1])
+                outcome = outcome[2]
+            return outcome
+
+        reader = asyncio.create_task(follow_serving_versions(fetch, cache, every_seconds, stop, retry_seconds))
+        await asyncio.wait_for(reader, timeout=5)
+        return cache, starts
+
+    return asyncio.run(scenario())
+
+
+VERSIONS = [{"table_name": "daily_sales", "version": 1}]
+
+
+def test_a_failed_read_of_the_versions_is_retried_before_the_kept_responses_age_out():
+    # One read past its deadline (a 503 from the database module) must not stop the cache: without a prompt
+    # retry the next read comes a whole refresh later, after what is kept has aged out, and every request of the
+    # worker goes to the database at once.
+    lost = ServiceUnavailable("the database did not answer", {"Retry-After": "5"})
+    cache, starts = _versions_reader([lost, VERSIONS], every_seconds=30, retry_seconds=0.05)
+    assert len(starts) == 2 and starts[1] - starts[0] < 1
+    assert cache.serving and cache.version == (("daily_sales", 1),)
+
+
+def test_reads_of_the_versions_start_every_refresh_however_long_one_took():
+    cache, starts = _versions_reader([("slow", 0.3, VERSIONS), VERSIONS], every_seconds=0.4, retry_seconds=0.05)
+    assert len(starts) == 2 and 0.35 < starts[1] - starts[0] < 0.55
+    assert cache.serving
