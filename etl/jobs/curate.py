@@ -34,6 +34,7 @@ from etl.lake import LakeStore, S3LakeStore
 from etl.metrics import metric_data, publish
 from etl.secrets import SecretUnavailableError
 from etl.sla import measure, record_curation
+from etl.spark import resolve_gateway_names
 
 log = logging.getLogger(__name__)
 ARGUMENTS = (
@@ -129,6 +130,7 @@ def main(
     import boto3
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    resolve_gateway_names(spark)
     store = store or S3LakeStore(args.lake_bucket, args.lake_kms_key_id, boto3.client("s3"))
     if args.dry_run:
         dry_run(spark, args, store)
