@@ -10,6 +10,7 @@ quarantined rows and the JSON report: four actions for a first write, five for a
 
 from __future__ import annotations
 
+import itertools
 import logging
 import operator
 import threading
@@ -48,7 +49,7 @@ from etl.curate.pseudonymize import hmac_sha256_hex, resolve_pseudonym_key
 from etl.curate.readers import Extractor, read_raw
 from etl.curate.readers.common import UNREADABLE_FILE
 from etl.curate.report import DatasetRunReport, FileResult, RuleResult, RunStatus, write_report
-from etl.curate.write import UpsertCounts, read_curated_or_none, write_curated, write_quarantine
+from etl.curate.write import FirstWriteLayout, UpsertCounts, read_curated_or_none, write_curated, write_quarantine
 from etl.lake import LakeStore
 from etl.quality.engine import (
     LATEST,
@@ -63,13 +64,14 @@ from etl.quality.engine import (
     repeated_keys,
     row_digest,
 )
-from etl.quality.rules import SCHEMA_DRIFT, Rule, all_rules
+from etl.quality.rules import SCHEMA_DRIFT, Rule, all_rules, unique_constraints
 
 log = logging.getLogger(__name__)
 OUTCOMES = (LATEST, REDELIVERED, SUPERSEDED)
 # The checked batch is cached for the few actions of one run and then dropped: encoding its columns costs far
 # more CPU than the memory it would save (measured in the ETL benchmark's runbook section).
 CACHE_COMPRESSION = "spark.sql.inMemoryColumnarStorage.compressed"
+TASK = "_task"
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,9 @@ class FileSummary:
     present_mask: int | None
     extra_columns: tuple[str, ...]
     conversions: dict[str, FieldConversion]
-    # The lowest and highest partition values (tuples in partition order) of the file's latest rows, per group
-    # of the aggregation: a single value when they all fall in one partition; empty when unpartitioned.
-    partition_bounds: frozenset[tuple] = frozenset()
+    # Per task of the batch holding the file's latest rows: the task and the lowest and highest partition values
+    # (tuples in partition order) of those rows; empty when unpartitioned.
+    partition_ranges: frozenset[tuple[int, tuple, tuple]] = frozenset()
 
 
 def curate_dataset(
@@ -121,12 +123,12 @@ def curate_dataset(
         curated_columns = [f.name for f in contract.fields]
         latest = staged.where(passes() & (F.col(OUTCOME) == LATEST)).select(*curated_columns, DIGEST)
         latest_rows = sum(summary.outcomes[LATEST] for summary in summaries.values())
+        # Judging keeps the batch's tasks unless it ordered repeated keys or ranked a unique field (both shuffle).
+        as_read = len(kept) == 1 and not unique_constraints(contract)
+        layout = _first_write_layout(summaries.values(), judged_as_read=as_read)
         # With no row to upsert the curated zone stays as it is (not even an empty write touches it).
-        one_partition = _one_partition(summaries.values())
         counts = (
-            write_curated(spark, store, contract, latest, latest_rows, one_partition=one_partition)
-            if latest_rows
-            else UpsertCounts()
+            write_curated(spark, store, contract, latest, latest_rows, layout=layout) if latest_rows else UpsertCounts()
         )
         write_quarantine(store, contract, run_date, staged.where(~passes()))
     finally:
@@ -293,7 +295,7 @@ def _judge(
     # The first action: it fills the cache, and in the common case of no repeated key (no repeated key hash)
     # spares every later plan the join and the window. Hashes move a long per row where keys move their text.
     repeated = repeated_keys(checked, contract).persist()
-    if not repeated_key_hashes(checked, contract).count() or not repeated.count():
+    if repeated_key_hashes(checked, contract).isEmpty() or repeated.isEmpty():
         repeated.unpersist()
         judged, kept = judge_duplicates(checked, contract, none_repeated=True), (checked,)
     else:
@@ -328,13 +330,14 @@ def _summarize(staged: DataFrame, contract: DataContract) -> dict[str, FileSumma
         PRESENT_MASK,
         EXTRA_COLUMNS,
         *dict.fromkeys([*(f.name for f in checked), *contract.partition_by]),
+        F.spark_partition_id().alias(TASK),
         F.posexplode_outer(FAILURES).alias("_failure_at", "_failure"),
     )
     once = F.coalesce(F.col("_failure_at") == 0, F.lit(True))
     readable = once & F.col(READ_ERROR).isNull()
     weight = F.col(ROWS)
     grouped = exploded.groupBy(
-        SOURCE_FILE, F.col("_failure.rule").alias("rule"), F.col("_failure.field").alias("field")
+        SOURCE_FILE, TASK, F.col("_failure.rule").alias("rule"), F.col("_failure.field").alias("field")
     )
     aggregates: list[Column] = [
         F.count(F.when(once, 1)).alias("records"),
@@ -355,9 +358,26 @@ def _summarize(staged: DataFrame, contract: DataContract) -> dict[str, FileSumma
     return {file: _file_summary(rows, checked, bool(contract.partition_by)) for file, rows in by_file.items()}
 
 
-def _one_partition(summaries: Iterable[FileSummary]) -> bool:
-    """True when the latest rows of every file fall in one and the same partition."""
-    return len(frozenset().union(*(summary.partition_bounds for summary in summaries))) == 1
+def _first_write_layout(summaries: Iterable[FileSummary], *, judged_as_read: bool) -> FirstWriteLayout:
+    """How a first write of the latest rows brings each partition's rows together, from the summary's partition
+    ranges per task. ``judged_as_read``: judging kept the batch's tasks (nothing was shuffled after the cache), so
+    the write's tasks are the summary's."""
+    ranges = [entry for summary in summaries for entry in summary.partition_ranges]
+    if len({bound for _, *bounds in ranges for bound in bounds}) <= 1:
+        return FirstWriteLayout.GATHER
+    by_task: dict[int, tuple[tuple, tuple]] = {}
+    for task, lowest, highest in ranges:
+        lowest, highest = _ordered(lowest), _ordered(highest)
+        known = by_task.get(task, (lowest, highest))
+        by_task[task] = (min(known[0], lowest), max(known[1], highest))
+    spans = sorted(by_task.values())
+    apart = all(later[0] > earlier[1] for earlier, later in itertools.pairwise(spans))
+    return FirstWriteLayout.AS_READ if judged_as_read and apart else FirstWriteLayout.SHUFFLE
+
+
+def _ordered(values: tuple) -> tuple:
+    """Partition values as Spark orders them: a missing value before any other."""
+    return tuple((value is not None, value) for value in values)
 
 
 def _file_summary(groups: list, checked: list, partitioned: bool) -> FileSummary:
@@ -382,11 +402,10 @@ def _file_summary(groups: list, checked: list, partitioned: bool) -> FileSummary
             )
             for f in checked
         },
-        partition_bounds=frozenset(
-            tuple(group[bound])
+        partition_ranges=frozenset(
+            (group[TASK], tuple(group["lowest_partition"]), tuple(group["highest_partition"]))
             for group in groups
-            for bound in ("lowest_partition", "highest_partition")
-            if partitioned and group[bound] is not None
+            if partitioned and group["lowest_partition"] is not None
         ),
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -26,6 +27,20 @@ from etl.lake import LakeStore
 from etl.quality.engine import row_digest
 
 _CURATED_DIGEST = "_curated_digest"
+
+
+class FirstWriteLayout(Enum):
+    """How a first write brings each partition's rows into one task, as the run's summary allows.
+
+    ``GATHER``: the rows all fall in one partition (or the dataset is unpartitioned): they are gathered into one
+    task without a shuffle. ``AS_READ``: every partition's rows are already in one task of the batch, no
+    two tasks sharing a partition: each task writes its own partitions, without a shuffle. ``SHUFFLE``: rows are
+    repartitioned by the partition columns.
+    """
+
+    GATHER = "gather"
+    AS_READ = "as_read"
+    SHUFFLE = "shuffle"
 
 
 @dataclass(frozen=True)
@@ -68,11 +83,11 @@ def write_curated(
     latest: DataFrame,
     latest_rows: int,
     *,
-    one_partition: bool = False,
+    layout: FirstWriteLayout = FirstWriteLayout.SHUFFLE,
 ) -> UpsertCounts:
     """Upsert ``latest`` (curated columns and ``_digest``, one row per key; ``latest_rows`` of them, as the run's
-    summary counted) into the dataset and count how, while writing. ``one_partition``: every row of ``latest``
-    falls in the same partition (the run's summary knows), so nothing needs to be brought together."""
+    summary counted) into the dataset and count how, while writing. ``layout``: how a first write brings each
+    partition's rows together (the run's summary knows; an unpartitioned dataset's first write is gathered)."""
     columns = [f.name for f in contract.fields]
     key, partitions = list(contract.primary_key), list(contract.partition_by)
     existing = read_curated_or_none(spark, store, contract)
@@ -87,12 +102,11 @@ def write_curated(
         # Spark refuses to overwrite a path the plan reads: the rows kept are read once, before the rewrite.
         existing = existing.localCheckpoint(eager=True)
         merged, observation = _merge(contract, latest, existing)
-    # One task per partition value: one file per partition, in key order. A run's rows that all belong in one
-    # partition (an unpartitioned dataset, a run of one day) are gathered into one task without a shuffle, unless
-    # they come out of the merge join, whose work one task would then do alone.
-    if observation is None and (one_partition or not partitions):
+    # One task per partition value: one file per partition, in key order. A first write is not shuffled when its
+    # layout allows (``FirstWriteLayout``); rows out of the merge join are, since one task would do its work alone.
+    if observation is None and (layout is FirstWriteLayout.GATHER or not partitions):
         merged = merged.coalesce(1)
-    else:
+    elif observation is not None or layout is FirstWriteLayout.SHUFFLE:
         merged = merged.repartition(*partitions) if partitions else merged.repartition(1)
     (
         merged.sortWithinPartitions(*partitions, *key)

@@ -413,26 +413,43 @@ def _last_curated_write_plan(spark, dataset: str) -> str:
     return [plan for plan in plans if "InsertIntoHadoopFsRelationCommand" in plan and f"curated/{dataset}" in plan][-1]
 
 
+FRANCE_1, SPAIN_1 = "2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-01,Spain,fx_usd,1.08,USD,ecb"
+FRANCE_2, SPAIN_2 = "2026-11-02,France,fx_usd,1.09,USD,ecb", "2026-11-02,Spain,fx_usd,1.09,USD,ecb"
+
+
 @pytest.mark.parametrize(
-    ("lines", "shuffled"),
+    ("files", "shuffled"),
     [
-        (("2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-01,Spain,fx_usd,1.08,USD,ecb"), False),
-        (("2026-11-01,France,fx_usd,1.08,USD,ecb", "2026-11-02,Spain,fx_usd,1.08,USD,ecb"), True),
+        (((FRANCE_1, SPAIN_1),), False),
+        (((FRANCE_1, FRANCE_2),), False),
+        (((FRANCE_1, SPAIN_1), (FRANCE_2, SPAIN_2)), False),
+        (((FRANCE_1, FRANCE_2), (SPAIN_1, SPAIN_2)), True),
     ],
-    ids=["one partition", "two partitions"],
+    ids=[
+        "one partition",
+        "two partitions in one read task",
+        "each partition in its own read task",
+        "read tasks sharing partitions",
+    ],
 )
-def test_a_first_write_shuffles_its_rows_by_partition_only_when_they_fall_in_more_than_one(
-    spark, tmp_path, lines, shuffled
-):
+def test_a_first_write_shuffles_its_rows_only_when_read_tasks_share_partitions(spark, tmp_path, files, shuffled):
     store = LocalLakeStore(tmp_path)
-    _land(store, "market_indicators", RUN, "m.csv", _market(*lines))
-    report = curate_dataset(spark, store, "market_indicators", RUN, lookback_days=0, pseudonym_key=KEY)
+    for index, lines in enumerate(files):
+        _land(store, "market_indicators", RUN, f"m{index}.csv", _market(*lines))
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1")  # every file its own read task
+    try:
+        report = curate_dataset(spark, store, "market_indicators", RUN, lookback_days=0, pseudonym_key=KEY)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
     plan = _last_curated_write_plan(spark, "market_indicators")
     assert bool(re.search(r"Arguments: hashpartitioning\(indicator_date#\d+", plan)) is shuffled
-    assert report.rows_inserted == 2
+    lines = [line for group in files for line in group]
+    assert report.rows_inserted == len(lines)
     folders = sorted(p.name for p in (tmp_path / "curated/market_indicators").iterdir() if p.is_dir())
     assert folders == sorted({f"indicator_date={line[:10]}" for line in lines})
     assert all(len(list((tmp_path / "curated/market_indicators" / f).glob("*.parquet"))) == 1 for f in folders)
+    curated = spark.read.parquet(str(tmp_path / "curated/market_indicators"))
+    assert curated.count() == len(lines)
 
 
 def test_runs_in_threads_build_their_caches_uncompressed_and_the_last_one_out_restores_the_setting(spark):
