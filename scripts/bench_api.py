@@ -295,13 +295,20 @@ def load_serving_tables(work: Path, database, console: Console, reload: bool) ->
         raise typer.Exit(1)
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    """Poll ``url`` until it answers 200 (the server started) or ``seconds`` pass."""
+def loopback_tls_context():
+    """A TLS context for the benchmark's own API on loopback, whose certificate is self-signed for the run."""
     import ssl
-    import urllib.request
 
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Poll ``url`` until it answers 200 (the server started) or ``seconds`` pass."""
+    import urllib.request
+
+    context = loopback_tls_context()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -334,14 +341,12 @@ class CacheCounts:
 
 def cache_counts(base_url: str, token: str, workers: int, attempts: int = 50) -> CacheCounts:
     """Ask readiness until every worker answered once (each reports its own cache), and sum their counters."""
-    import ssl
     import urllib.request
 
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context = loopback_tls_context()
+    readiness = f"{base_url}/health/database"
     seen: dict[int, dict] = {}
     for _ in range(attempts):
-        readiness = f"{base_url}/health/database"
         request = urllib.request.Request(readiness, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
         with urllib.request.urlopen(request, context=context, timeout=5) as response:  # noqa: S310 - loopback
             state = json.loads(response.read())["response_cache"]
