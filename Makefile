@@ -18,6 +18,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 export CHECKPOINT_DISABLE := 1
 
 PY := pipenv run python
+# Test files run in this many processes (each with its own Spark session and synthesized stacks).
+TEST_WORKERS ?= 2
 STAMP_APP := .venv/.synced
 STAMP_POLICY := policy/.venv/.synced
 STAMP_NODE := node_modules/.synced
@@ -52,10 +54,10 @@ bootstrap: $(STAMP_APP) $(STAMP_POLICY) $(STAMP_NODE) ## Install every environme
 synth: bootstrap ## Main job: synthesize every environment and run the policy gate
 	@$(PY) -m scripts.synth $(if $(ENV),--env $(ENV))
 
-test: bootstrap ## Run the whole test suite with etl/ coverage enforced
+test: bootstrap ## Run the whole test suite with etl/ coverage enforced, a file per worker: make test [TEST_WORKERS=2]
 	@scripts/require-tools java terraform
 	@$(PY) -m scripts.require_postgres
-	@$(PY) -m pytest --cov --cov-report=term --cov-report=xml
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 --cov --cov-report=term --cov-report=xml
 
 lint: $(STAMP_APP) ## ruff over the whole repository
 	@pipenv run ruff check .

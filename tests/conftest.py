@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+# The parallel runner's workers export a terminal's size (COLUMNS=80); the commands under test size their output
+# from COLUMNS, so they are given none, as a run without a terminal gives them.
+for variable in ("COLUMNS", "LINES"):
+    os.environ.pop(variable, None)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))

@@ -118,3 +118,17 @@ def serving(settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def pytest_collection_modifyitems(items):
+    """Give each route's schemathesis test a node id of its own, ``test…[GET /v1/…]`` like its name.
+
+    pytest builds a function's node id from its original name and its parametrize ids; schemathesis makes an
+    item per route without either, so every route shares one id, and the parallel runner, which schedules and
+    reports by node id, would run one route and drop the others.
+    """
+    from schemathesis.pytest.plugin import SchemathesisFunction
+
+    for item in items:
+        if isinstance(item, SchemathesisFunction):
+            item._id = item.parent.id.child(item.originalname).with_params(item.operation_label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,8 +26,22 @@ METADATA = (Path(__file__).parents[1] / "support" / "workforce-idp-metadata.xml"
 
 @pytest.fixture(autouse=True)
 def aws_managed_policies(monkeypatch):
-    """The break-glass role attaches AWS's AdministratorAccess: moto loads AWS's managed policies on request."""
+    """The break-glass role attaches AWS's AdministratorAccess: moto loads AWS's managed policies on request.
+
+    Only the ones the bootstrap attaches are loaded, from moto's own copy of AWS's: parsing all of them takes
+    seconds for every account moto starts."""
+    from moto.iam import models
+
+    monkeypatch.setattr(models, "aws_managed_policies_data", _attached_managed_policies())
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+@functools.cache
+def _attached_managed_policies() -> str:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    every_policy = json.loads(aws_managed_policies_data)
+    return json.dumps({name: every_policy[name] for name in ("AdministratorAccess",)})
 
 
 @pytest.fixture

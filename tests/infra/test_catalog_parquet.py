@@ -42,9 +42,12 @@ def hive_type(arrow: pa.DataType) -> str:
     return _SIMPLE[arrow]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def curated_lake(spark, tmp_path_factory, northwind_sample_dir) -> Path:
-    """A lake where every contract's dataset has been landed and curated once."""
+    """A lake where every contract's dataset has been landed and curated once.
+
+    Session-scoped: the suite runs every stack's tests together, so a module's fixture would curate again for
+    each stack."""
     root = tmp_path_factory.mktemp("catalog-lake")
     config = PipelineConfig(
         lake=root / "lake",

@@ -436,11 +436,12 @@ def test_a_first_write_shuffles_its_rows_only_when_read_tasks_share_partitions(s
     store = LocalLakeStore(tmp_path)
     for index, lines in enumerate(files):
         _land(store, "market_indicators", RUN, f"m{index}.csv", _market(*lines))
-    spark.conf.set("spark.sql.files.maxPartitionBytes", "1")  # every file its own read task
+    # Every file its own read task: opening one is priced above the largest split, so no two share a task.
+    spark.conf.set("spark.sql.files.openCostInBytes", str(1 << 30))
     try:
         report = curate_dataset(spark, store, "market_indicators", RUN, lookback_days=0, pseudonym_key=KEY)
     finally:
-        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.unset("spark.sql.files.openCostInBytes")
     plan = _last_curated_write_plan(spark, "market_indicators")
     assert bool(re.search(r"Arguments: hashpartitioning\(indicator_date#\d+", plan)) is shuffled
     lines = [line for group in files for line in group]
