@@ -8,6 +8,10 @@ bounded in bytes; it reads the versions every ``refresh_seconds`` and drops ever
 the versions cannot be read (the database is down) nothing is answered from memory after ``stale_seconds``, so
 no answer is older than the last version read by more than that.
 
+Concurrent misses of one key by verified callers are answered by one trip to the database: the first goes
+through the route, the others wait for it and are answered what it kept (after a change of the serving tables
+empties the cache, a burst of the same request costs the database one query, not one per request).
+
 The cache sits behind authentication: a body is answered from memory only to a caller whose token this worker
 has verified, is not expired, and grants the scope of the route that produced the body. Anyone else goes through
 the routes as if nothing were kept: 401/403 are decided there, and errors are never kept.
@@ -50,6 +54,8 @@ CACHE_CONTROL = {
     Permission.CUSTOMERS: b"private, no-store",
     Permission.VALUATIONS: b"private, no-store",
 }
+# The headers of a response answered from memory, besides its validators and length.
+JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class CacheState(BaseModel):
     entries: int
     hits: int
     misses: int
+    coalesced: int
     invalidations: int
     version_age_seconds: float | None
 
@@ -86,7 +93,7 @@ class ResponseCache:
         )
         self.version: tuple | None = None
         self._version_read_at: float | None = None
-        self.hits = self.misses = self.invalidations = 0
+        self.hits = self.misses = self.coalesced = self.invalidations = 0
 
     @property
     def serving(self) -> bool:
@@ -125,6 +132,7 @@ class ResponseCache:
             entries=len(self._entries),
             hits=self.hits,
             misses=self.misses,
+            coalesced=self.coalesced,
             invalidations=self.invalidations,
             version_age_seconds=None if read_at is None else round(self.clock() - read_at, 3),
         )
@@ -204,6 +212,9 @@ class CachedResponses:
         self, app: ASGIApp, cache: ResponseCache, verifier: TokenVerifier, permissions: dict[str, Permission]
     ) -> None:
         self.app, self.cache, self.verifier, self.permissions = app, cache, verifier, permissions
+        # Misses of these paths (the cacheable routes' fixed beginnings) wait for one of the same key in flight.
+        self._coalesced_paths = tuple(sorted({template.split("{", 1)[0] for template in permissions}))
+        self._in_flight: dict[tuple, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -216,9 +227,33 @@ class CachedResponses:
         entry = self.cache.get(key) if caller is not None else None
         if entry is not None and entry.permission in caller.permissions:
             self.cache.hits += 1
-            await _answer(send, entry, _header(scope, b"if-none-match"), [(b"content-type", b"application/json")])
+            await _answer(send, entry, _header(scope, b"if-none-match"), JSON_HEADERS)
             return
+        if caller is None or not self.cache.serving or not key[0].startswith(self._coalesced_paths):
+            await self._through_app(scope, receive, send, key)
+            return
+        leader = self._in_flight.get(key)
+        if leader is None:
+            await self._lead(scope, receive, send, key)
+            return
+        # The request in flight ends within its route's deadline, answered or not: the wait is bounded by it.
+        await leader.wait()
+        entry = self.cache.get(key)
+        if entry is not None and entry.permission in caller.permissions:
+            self.cache.hits += 1
+            self.cache.coalesced += 1
+            await _answer(send, entry, _header(scope, b"if-none-match"), JSON_HEADERS)
+            return
+        # Nothing was kept (an error, a body too large, a change of the tables meanwhile): through the route.
         await self._through_app(scope, receive, send, key)
+
+    async def _lead(self, scope: Scope, receive: Receive, send: Send, key: tuple) -> None:
+        done = self._in_flight[key] = asyncio.Event()
+        try:
+            await self._through_app(scope, receive, send, key)
+        finally:
+            del self._in_flight[key]
+            done.set()
 
     async def _through_app(self, scope: Scope, receive: Receive, send: Send, key: tuple) -> None:
         version = self.cache.version

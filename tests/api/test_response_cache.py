@@ -8,13 +8,20 @@ import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
 from northwind_analytics.auth import Permission
-from northwind_analytics.cache import ENTRY_OVERHEAD_BYTES, Entry, ResponseCache, follow_serving_versions
+from northwind_analytics.cache import (
+    ENTRY_OVERHEAD_BYTES,
+    CachedResponses,
+    Entry,
+    ResponseCache,
+    follow_serving_versions,
+)
 from northwind_analytics.errors import ServiceUnavailable
 
 from etl.erase.serving import erase_from_serving
@@ -302,3 +309,86 @@ def test_reads_of_the_versions_start_every_refresh_however_long_one_took():
     cache, starts = _versions_reader([("slow", 0.3, VERSIONS), VERSIONS], every_seconds=0.4, retry_seconds=0.05)
     assert len(starts) == 2 and 0.35 < starts[1] - starts[0] < 0.55
     assert cache.serving
+
+
+class CountingRoute:
+    """An ASGI app standing in for the routes: answers after a pause, counting the requests it was given."""
+
+    def __init__(self, status: int = 200, pause: float = 0.2) -> None:
+        self.status, self.pause, self.calls = status, pause, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.calls += 1
+        scope["route"] = SimpleNamespace(path=FUNNEL_TEMPLATE)
+        await asyncio.sleep(self.pause)
+        await send({"type": "http.response.start", "status": self.status, "headers": [(b"content-type", b"x")]})
+        await send({"type": "http.response.body", "body": f"answer {self.calls}".encode()})
+
+
+FUNNEL_TEMPLATE = "/v1/funnel/daily"
+
+
+class KnownCallers:
+    """Stands in for the token verifier: every token names the scopes it grants, comma-separated."""
+
+    def known(self, token: str):
+        return SimpleNamespace(permissions={Permission(scope) for scope in token.split(",")})
+
+
+def _coalescing(route: CountingRoute) -> tuple[CachedResponses, ResponseCache]:
+    cache = ResponseCache(max_bytes=1 << 20, stale_seconds=60)
+    cache.observe((("clickstream_funnel_daily", 1),))
+    return CachedResponses(route, cache, KnownCallers(), {FUNNEL_TEMPLATE: Permission.ANALYTICS}), cache
+
+
+async def _get(app, path: str, scopes: str) -> tuple[int, bytes]:
+    sent: list[dict] = []
+
+    async def send(message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {scopes}".encode())],
+    }
+    await app(scope, None, send)
+    return sent[0]["status"], sent[-1]["body"]
+
+
+def _at_once(app, *requests: tuple[str, str]) -> list[tuple[int, bytes]]:
+    async def all_of_them():
+        return await asyncio.gather(*(_get(app, path, scopes) for path, scopes in requests))
+
+    return asyncio.run(all_of_them())
+
+
+def test_concurrent_misses_of_one_response_go_to_the_database_once():
+    route = CountingRoute()
+    app, cache = _coalescing(route)
+    answers = _at_once(app, *[(FUNNEL_TEMPLATE, Permission.ANALYTICS.value)] * 8)
+    assert route.calls == 1
+    assert answers == [(200, b"answer 1")] * 8
+    assert (cache.misses, cache.hits, cache.coalesced) == (1, 7, 7)
+    # Another key is not held up by it.
+    _at_once(app, (FUNNEL_TEMPLATE, Permission.ANALYTICS.value), ("/v1/funnel/daily/x", Permission.ANALYTICS.value))
+    assert route.calls == 2
+
+
+def test_waiting_callers_get_nothing_that_was_not_kept_or_that_they_may_not_read():
+    failing = CountingRoute(status=503)
+    app, cache = _coalescing(failing)
+    answers = _at_once(app, *[(FUNNEL_TEMPLATE, Permission.ANALYTICS.value)] * 3)
+    # The error is not kept: each waiting caller went through the route itself, after the first.
+    assert failing.calls == 3 and [status for status, _ in answers] == [503] * 3
+    assert cache.coalesced == 0
+
+    route = CountingRoute()
+    app, cache = _coalescing(route)
+    answers = _at_once(
+        app, (FUNNEL_TEMPLATE, Permission.ANALYTICS.value), (FUNNEL_TEMPLATE, Permission.CUSTOMERS.value)
+    )
+    # The caller without the route's scope waited, then went through the route, which decides what it gets.
+    assert route.calls == 2 and cache.coalesced == 0 and answers[0] == (200, b"answer 1")
