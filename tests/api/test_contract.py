@@ -8,7 +8,10 @@ serving schema, called with a token granting every scope. The example count is b
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -83,3 +86,18 @@ schema = schemathesis.openapi.from_dict(
 def test_every_route_honours_its_documented_contract(case, live_api):
     base_url, headers = live_api
     case.call_and_validate(base_url=base_url, headers=headers)
+
+
+def test_every_route_has_a_property_test_of_its_own():
+    """Each route's test has its own node id: the parallel runner runs, and reports, one test per node id."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", __file__],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.splitlines()
+    name = test_every_route_honours_its_documented_contract.__name__
+    ids = [line.split("::", 1)[1] for line in collected if "::" + name in line]
+    assert sorted(ids) == sorted(f"{name}[{result.ok().label}]" for result in schema.get_all_operations())
