@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,6 @@ from northwind_analytics.auth import Permission
 from northwind_analytics.settings import ServiceSettings
 
 from etl.localdev.identity_provider import LocalIdentityProvider
-from etl.localdev.postgres import free_loopback_port
 from etl.serve.migrate import apply_migrations
 from tests.support.postgres import postgres_connection, postgres_database, postgres_server  # noqa: F401
 
@@ -105,19 +105,27 @@ def client(anonymous, identity_provider) -> TestClient:
 
 @contextmanager
 def serving(settings) -> Iterator[str]:
-    """The app under uvicorn on a loopback port, in a thread; yields its base URL."""
-    port = free_loopback_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    """The app under uvicorn on a loopback port, in a thread; yields its base URL.
+
+    The socket is bound here and handed to uvicorn: a port chosen first and bound later could be taken meanwhile
+    by a server of another test process, which the requests would then reach instead."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
+        if not server.started:
+            raise RuntimeError(f"the API did not start on 127.0.0.1:{port} within 10 s")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+        listener.close()
 
 
 def pytest_collection_modifyitems(items):
