@@ -34,7 +34,7 @@ import psycopg
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from northwind_analytics.auth import Permission, TokenVerifier, bearer_token
+from northwind_analytics.auth import Caller, Permission, TokenVerifier, bearer_token
 from northwind_analytics.errors import ServiceUnavailable
 
 log = logging.getLogger("northwind_analytics.cache")
@@ -224,10 +224,7 @@ class CachedResponses:
         token = bearer_token(_header(scope, b"authorization"))
         caller = self.verifier.known(token) if token else None
         # Looked up only for a caller already verified here; its scopes are checked against the kept route's.
-        entry = self.cache.get(key) if caller is not None else None
-        if entry is not None and entry.permission in caller.permissions:
-            self.cache.hits += 1
-            await _answer(send, entry, _header(scope, b"if-none-match"), JSON_HEADERS)
+        if caller is not None and await self._answer_kept(scope, send, key, caller):
             return
         if caller is None or not self.cache.serving or not key[0].startswith(self._coalesced_paths):
             await self._through_app(scope, receive, send, key)
@@ -238,14 +235,20 @@ class CachedResponses:
             return
         # The request in flight ends within its route's deadline, answered or not: the wait is bounded by it.
         await leader.wait()
-        entry = self.cache.get(key)
-        if entry is not None and entry.permission in caller.permissions:
-            self.cache.hits += 1
+        if await self._answer_kept(scope, send, key, caller):
             self.cache.coalesced += 1
-            await _answer(send, entry, _header(scope, b"if-none-match"), JSON_HEADERS)
             return
         # Nothing was kept (an error, a body too large, a change of the tables meanwhile): through the route.
         await self._through_app(scope, receive, send, key)
+
+    async def _answer_kept(self, scope: Scope, send: Send, key: tuple, caller: Caller) -> bool:
+        """Answer the response kept for ``key`` if there is one and ``caller`` may read its route's data."""
+        entry = self.cache.get(key)
+        if entry is None or entry.permission not in caller.permissions:
+            return False
+        self.cache.hits += 1
+        await _answer(send, entry, _header(scope, b"if-none-match"), JSON_HEADERS)
+        return True
 
     async def _lead(self, scope: Scope, receive: Receive, send: Send, key: tuple) -> None:
         done = self._in_flight[key] = asyncio.Event()
