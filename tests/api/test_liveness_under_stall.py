@@ -33,9 +33,12 @@ LOAD_THREADS = 12
 STALL_SECONDS = 4.0
 
 
-def _server_processes(data_dir: Path) -> list[int]:
-    """The postmaster and every process it started (backends, checkpointer, walwriter, ...)."""
-    postmaster = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+def _postmaster(data_dir: Path) -> int:
+    return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _children(postmaster: int) -> list[int]:
+    """Every process the postmaster started (backends, checkpointer, walwriter, ...)."""
     children = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -45,14 +48,19 @@ def _server_processes(data_dir: Path) -> list[int]:
                 continue
             if int(fields[1]) == postmaster:
                 children.append(int(entry.name))
-    return [postmaster, *children]
+    return children
 
 
 @contextmanager
 def frozen(data_dir: Path) -> Iterator[None]:
-    """Every PostgreSQL process stopped (SIGSTOP): connections stay open, nothing answers; resumed after."""
-    processes = _server_processes(data_dir)
-    for pid in processes:
+    """Every PostgreSQL process stopped (SIGSTOP): connections stay open, nothing answers; resumed after.
+
+    The postmaster is stopped first, so no backend it forks for a connection the pool is still opening can
+    escape the list of its children taken next."""
+    postmaster = _postmaster(data_dir)
+    os.kill(postmaster, signal.SIGSTOP)
+    processes = [postmaster, *_children(postmaster)]
+    for pid in processes[1:]:
         os.kill(pid, signal.SIGSTOP)
     try:
         yield
