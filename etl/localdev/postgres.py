@@ -28,6 +28,9 @@ from etl.serve.connection import ServingDatabaseSettings
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 SERVER_USER = "postgres"
 DATABASE = "northwind"
+# A port found free can be taken before the server binds it (by another process's server, or as an outgoing
+# connection's local port): the server is then started again on another port, at most this many times in all.
+PORT_ATTEMPTS = 3
 
 
 class LocalPostgresError(RuntimeError):
@@ -158,24 +161,46 @@ class LocalPostgres:
         authority.key.unlink()
 
     def start(self) -> ServingDatabaseSettings:
-        """Start the server on a free loopback port and wait until it accepts connections."""
-        self.port = free_loopback_port()
-        self._run(
-            [
-                str(self.bin_dir / "pg_ctl"),
-                "--pgdata",
-                str(self.data_dir),
-                "--log",
-                str(self.log_file),
-                "--options",
-                f"-p {self.port}",
-                "--wait",
-                "--silent",
-                "start",
-            ],
-            f"starting PostgreSQL in {self.data_dir}",
-        )
+        """Start the server on a free loopback port and wait until it accepts connections; when the port is taken
+        before the server binds it, start again on another (``PORT_ATTEMPTS`` in all)."""
+        for _ in range(PORT_ATTEMPTS - 1):
+            logged = self.log_file.stat().st_size if self.log_file.exists() else 0
+            try:
+                return self._start_on(free_loopback_port())
+            except LocalPostgresError:
+                if not self._logged_since(logged, "Address already in use"):
+                    raise
+        return self._start_on(free_loopback_port())
+
+    def _start_on(self, port: int) -> ServingDatabaseSettings:
+        self.port = port
+        try:
+            self._run(
+                [
+                    str(self.bin_dir / "pg_ctl"),
+                    "--pgdata",
+                    str(self.data_dir),
+                    "--log",
+                    str(self.log_file),
+                    "--options",
+                    f"-p {port}",
+                    "--wait",
+                    "--silent",
+                    "start",
+                ],
+                f"starting PostgreSQL in {self.data_dir}",
+            )
+        except LocalPostgresError:
+            self.port = 0
+            raise
         return self.settings
+
+    def _logged_since(self, offset: int, text: str) -> bool:
+        if not self.log_file.exists():
+            return False
+        with self.log_file.open("rb") as log:
+            log.seek(offset)
+            return text.encode() in log.read()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown); a server that is not running is left alone."""

@@ -18,7 +18,6 @@ import boto3
 import pytest
 
 from etl.localdev.catalog_api import LocalCatalogApi
-from etl.localdev.postgres import free_loopback_port
 from etl.serve.migrate import discover
 from modules.artifacts import built_etl_wheel
 from modules.processing.runtime import additional_python_modules
@@ -56,10 +55,12 @@ def aws_on_loopback():
     """moto's server on a loopback port: the installed job reaches it through AWS_ENDPOINT_URL."""
     from moto.server import ThreadedMotoServer
 
-    port = free_loopback_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # Port 0: the server binds a port the system chooses, so no other process can take it first (a port taken
+    # between choosing and binding would leave start() waiting forever for a server thread that died).
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 

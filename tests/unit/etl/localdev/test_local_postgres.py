@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -46,3 +47,43 @@ def test_a_data_dir_the_server_user_cannot_reach_is_refused_before_initdb(tmp_pa
             server.initialise()
     else:
         assert server.initialise() is True
+
+
+def test_a_port_taken_before_the_server_binds_it_is_replaced_by_another(monkeypatch):
+    from etl.localdev import postgres
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    taken_port = taken.getsockname()[1]
+    offered = [taken_port]
+    free = postgres.free_loopback_port
+    monkeypatch.setattr(postgres, "free_loopback_port", lambda: offered.pop(0) if offered else free())
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="northwind-port-pg-")))
+    try:
+        with server as started, psycopg.connect(started.conninfo()) as connection:
+            assert started.port != taken_port
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert "Address already in use" in server.log_file.read_text()
+    finally:
+        taken.close()
+
+
+def test_a_start_that_fails_for_another_reason_is_not_repeated(monkeypatch):
+    from etl.localdev import postgres
+
+    offered = []
+    free = postgres.free_loopback_port
+    monkeypatch.setattr(postgres, "free_loopback_port", lambda: offered.append(free()) or offered[-1])
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="northwind-bad-conf-pg-")))
+    server.initialise()  # starts and stops the server once, to create the database
+    with (server.data_dir / "postgresql.auto.conf").open("a") as conf:
+        conf.write("shared_buffers = 'not a size'\n")
+    offered.clear()
+
+    with pytest.raises(LocalPostgresError, match="starting PostgreSQL"):
+        server.start()
+
+    assert len(offered) == 1
+    assert server.port == 0
+    server.stop()  # nothing started, nothing to stop
