@@ -431,3 +431,18 @@ def test_the_api_benchmark_runs_uvicorn_with_the_instances_options():
     ]
     for name in ("--timeout-keep-alive", "--timeout-graceful-shutdown", "--loop", "--http"):
         assert bench[bench.index(name) + 1] == instances[instances.index(name) + 1]
+
+
+@pytest.mark.parametrize(("setting", "warned"), [("1\n", True), ("0\n", False), (None, False)])
+def test_the_api_benchmark_warns_when_the_kernel_schedules_postgresql_apart(tmp_path, setting, warned):
+    from scripts.bench_api import autogroup_warning
+
+    path = tmp_path / "sched_autogroup_enabled"
+    if setting is not None:  # None: a kernel without autogroups has no such file
+        path.write_text(setting)
+
+    warning = autogroup_warning(path)
+
+    assert (warning is not None) is warned
+    if warned:
+        assert "sysctl kernel.sched_autogroup_enabled=0" in warning
