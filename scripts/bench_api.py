@@ -275,14 +275,9 @@ AUTOGROUP_SETTING = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
 
 def autogroup_warning(setting: Path = AUTOGROUP_SETTING) -> str | None:
-    """Why the cached pass may stall on this machine, when the kernel schedules by session (autogroups).
-
-    ``pg_ctl`` starts PostgreSQL in a session of its own, so with autogroups on its backends form a scheduling
-    group apart from the API and wrk, and a backend woken by a rare query waited 0.5-2.7 s for a core while those
-    kept both busy: the workers' reads of the serving versions timed out (10 reads over 0.5 s in a 30 s cached
-    pass with autogroups on, none in three passes with them off). A database on another host, as in AWS, is not
-    affected; the measurement on this machine is.
-    """
+    """Why the kept pass may stall on this machine: with the kernel's autogroups on, PostgreSQL (a session of
+    its own, from ``pg_ctl``) is scheduled apart from the API and wrk, and its backends can wait seconds for a
+    core (measured in docs/adr/0119-serving-versions-read-on-a-fixed-schedule-and-retried.md). None when off."""
     try:
         enabled = setting.read_text().strip() == "1"
     except OSError:
