@@ -22,8 +22,10 @@ from typing import Annotated
 
 import psycopg
 import typer
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from etl.contracts import reference_order
@@ -245,11 +247,21 @@ def run_pipeline(
     return summary
 
 
+class SparkStartError(RuntimeError):
+    """The local Spark session did not start (no usable Java, or options the JVM refused)."""
+
+
 def _session_ready(spark: SparkSession | Future[SparkSession], progress: Progress) -> SparkSession:
     if not isinstance(spark, Future):
         return spark
     started = time.perf_counter()
-    session = spark.result()
+    try:
+        session = spark.result()
+    except PySparkRuntimeError as error:
+        raise SparkStartError(
+            f"Spark could not start ({error}); the JVM's own message is above. Check that Java 17 runs "
+            "(`java -version`, JAVA_HOME) and that PYSPARK_SUBMIT_ARGS and JAVA_TOOL_OPTIONS hold only valid options"
+        ) from None
     progress(f"[bold]spark[/bold] session ready (waited {time.perf_counter() - started:.1f} s after landing)")
     return session
 
@@ -377,7 +389,7 @@ def main(
             lookback_days=lookback_days,
         )
     except PipelineConfigError as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     console.print(f"Northwind pipeline for {config.run_date} (lake {config.lake}, source {config.source})")
     spark = start_local_session("northwind-pipeline")  # starts while PostgreSQL starts and the sources land
@@ -391,8 +403,9 @@ def main(
         ServingInputError,
         ServingSchemaError,
         MigrationError,
+        SparkStartError,
     ) as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(1) from None
     finally:
         if spark.exception() is None:

@@ -28,6 +28,7 @@ from etl.curate.columns import (
     ROW_FAILURES,
     raw_column,
 )
+from etl.curate.expressions import values_where
 from etl.quality.rules import (
     DUPLICATE_KEY,
     DUPLICATE_ROW,
@@ -64,9 +65,8 @@ def evaluate(frame: DataFrame, contract: DataContract, run_date: date | None = N
     """``frame`` (raw and typed columns) with ``_row_failures``: empty when the record passes every rule on
     itself. A record the reader could not read fails only its read-error rule; its values are not meaningful."""
     checks = row_checks(contract, run_date)
-    field_failures = F.filter(
-        F.array(*(F.when(c.fails, failure(c.rule.rule, c.rule.field, c.raw_value)) for c in checks)),
-        lambda item: item.isNotNull(),
+    field_failures = values_where(
+        [(c.fails, failure(c.rule.rule, c.rule.field, c.raw_value)) for c in checks], FAILURE_TYPE
     )
     read_failure = F.array(failure(F.col(READ_ERROR), None, F.col(RAW_RECORD)))
     failures = F.when(F.col(READ_ERROR).isNotNull(), read_failure).otherwise(field_failures)

@@ -20,6 +20,7 @@ from pyspark.sql import types as T
 from etl.contracts import DataContract, LogicalType
 from etl.curate.columns import SOURCE_FILE
 from etl.curate.deliveries import DeliveredFile
+from etl.curate.expressions import values_where
 from etl.curate.readers.common import (
     ENCODING,
     MALFORMED_JSON,
@@ -80,9 +81,8 @@ def object_columns(
         for i, name in enumerate(known)
     ]
     strings = [f for f in contract.source_fields if f.logical_type is LogicalType.STRING]
-    mismatched = F.filter(
-        F.array(*(F.when(_wrong_json_type(record, raw_record, f.source_name), F.lit(f.name)) for f in strings)),
-        lambda name: name.isNotNull(),
+    mismatched = values_where(
+        [(_wrong_json_type(record, raw_record, f.source_name), F.lit(f.name)) for f in strings], "string"
     )
     return standard_columns(
         contract,
