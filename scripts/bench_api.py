@@ -12,6 +12,9 @@ its queries: the first request of each reads the database, the rest are kept res
 (every request reads the database). Before its measurements each route is called for ``WARM_SECONDS``, not
 measured, so connections and pools are open as on a serving instance. The cache's hit ratio as the workers
 counted it (``/health/database``) is printed with each pass.
+
+The machine's speed drifts over minutes, so each pass measures in rounds: every round measures every route at
+every connection count, each round starting at another count, and a row gives the median of its rounds.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,15 +99,36 @@ class Figures:
     errors: int
 
 
+def median_figures(samples: list[Figures]) -> Figures:
+    """Each figure's median over the rounds; errors are summed, so an error in any round counts."""
+    return Figures(
+        rps=statistics.median(s.rps for s in samples),
+        p50_ms=statistics.median(s.p50_ms for s in samples),
+        p99_ms=statistics.median(s.p99_ms for s in samples),
+        errors=sum(s.errors for s in samples),
+    )
+
+
+def round_order(counts: list[int], round_index: int) -> list[int]:
+    """The connection counts in the order one round measures them: each round starts at the next count, so
+    a machine that slows down (or speeds up) over minutes does not always favour the same count."""
+    shift = round_index % len(counts)
+    return counts[shift:] + counts[:shift]
+
+
 @dataclass
 class Row:
+    """One route at one connection count in one pass: the median of its rounds (each kept in ``rounds``)."""
+
     route: str
     cache: str
     connections: int
     http: Figures
     pgbench: Figures | None
     load_average: tuple[float, float, float]
+    rounds: list[Figures] = field(default_factory=list)
     share_of_health: float | None = None
+    share_of_pgbench: float | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -389,7 +415,11 @@ def check_targets(rows: list[Row]) -> None:
     """Annotate each row with the targets it misses."""
     by_key = {(row.cache, row.route, row.connections): row for row in rows}
     health_at = {row.connections: row for row in rows if row.route == "health"}
+    # pgbench runs in the first pass only; every pass's rows are compared with it (what the SQL alone serves).
+    pgbench_at = {(row.route, row.connections): row.pgbench for row in rows if row.pgbench is not None}
     for row in rows:
+        if reference := pgbench_at.get((row.route, row.connections)):
+            row.share_of_pgbench = row.http.rps / reference.rps
         health = health_at.get(row.connections)
         if row.route != "health" and health:
             row.share_of_health = row.http.rps / health.http.rps
@@ -410,8 +440,8 @@ def check_targets(rows: list[Row]) -> None:
 
 def results_table(rows: list[Row], title: str) -> Table:
     table = Table(title=title)
-    for column in ("route", "cache", "conns", "rps", "p50 ms", "p99 ms", "errors", "% of /health", "pgbench tps",
-                   "pgbench avg", "pgbench p99", "load avg", "targets"):  # fmt: skip
+    for column in ("route", "cache", "conns", "rps", "rounds' rps", "p50 ms", "p99 ms", "errors", "% of /health",
+                   "pgbench tps", "pgbench avg", "pgbench p99", "% of pgbench", "load avg", "targets"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("route", "cache", "targets") else "right")
     for row in rows:
         pg = row.pgbench
@@ -420,6 +450,7 @@ def results_table(rows: list[Row], title: str) -> Table:
             row.cache,
             str(row.connections),
             f"{row.http.rps:,.0f}",
+            _spread(row.rounds),
             f"{row.http.p50_ms:.1f}",
             f"{row.http.p99_ms:.1f}",
             str(row.http.errors),
@@ -427,10 +458,15 @@ def results_table(rows: list[Row], title: str) -> Table:
             "-" if pg is None else f"{pg.rps:,.0f}",
             "-" if pg is None else f"{pg.p50_ms:.2f}",
             "-" if pg is None else f"{pg.p99_ms:.2f}",
+            "-" if row.share_of_pgbench is None else f"{row.share_of_pgbench:.0%}",
             " ".join(f"{value:.2f}" for value in row.load_average),
             "ok" if not row.problems else "[red]" + "; ".join(row.problems) + "[/red]",
         )
     return table
+
+
+def _spread(rounds: list[Figures]) -> str:
+    return f"{min(r.rps for r in rounds):,.0f}-{max(r.rps for r in rounds):,.0f}" if len(rounds) > 1 else "-"
 
 
 @dataclass
@@ -453,37 +489,56 @@ def measure_pass(
     selected: list[BenchRoute],
     counts: list[int],
     seconds: int,
+    rounds: int,
     token: str,
     measure_pgbench: psycopg.Connection | None,
     work_dir: Path,
     console: Console,
 ) -> tuple[list[Row], CacheCounts]:
-    """Start the API with ``cache_bytes`` of response cache, warm and measure every route, stop it."""
+    """Start the API with ``cache_bytes`` of response cache, warm every route, measure them all in ``rounds``
+    rounds (``round_order``), stop it; each row is the median of its rounds."""
     port = free_loopback_port()
     environment = {**api.environment, "NORTHWIND_RESPONSE_CACHE_BYTES": str(cache_bytes)}
     command = uvicorn_command(port, api.workers, api.keep_alive_seconds, api.tls_dir, loop=api.loop, http=api.http)
     base = f"https://127.0.0.1:{port}"
-    rows: list[Row] = []
+    served: dict[tuple[str, int], list[Figures]] = defaultdict(list)
+    references: dict[tuple[str, int], list[Figures]] = defaultdict(list)
+    loads: dict[tuple[str, int], list[tuple[float, float, float]]] = defaultdict(list)
     console.print(f"pass '{label}': response cache {cache_bytes:,} bytes per worker; load {load_average()}")
     with (work_dir / f"api-{label}.log").open("w") as log:
         server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
         try:
             wait_until_serving(f"{base}/health", server)
             for route in selected:
-                url = f"{base}{route.path}"
                 console.print(f"  {route.name}: warming {WARM_SECONDS} s (not measured)")
-                wrk(url, max(counts), WARM_SECONDS, token, work_dir / "summary.lua")
-                for count in counts:
-                    console.print(f"  {route.name} at {count} connections …")
-                    served = wrk(url, count, seconds, token, work_dir / "summary.lua")
-                    reference = None
-                    if measure_pgbench is not None and route.query is not None:
-                        reference = pgbench(route.query, measure_pgbench, count, seconds, work_dir)
-                    rows.append(Row(route.name, label, count, served, reference, load_average()))
+                wrk(f"{base}{route.path}", max(counts), WARM_SECONDS, token, work_dir / "summary.lua")
+            for round_index in range(rounds):
+                for route in selected:
+                    for count in round_order(counts, round_index):
+                        key = (route.name, count)
+                        console.print(f"  round {round_index + 1} of {rounds}: {route.name} at {count} connections …")
+                        served[key].append(wrk(f"{base}{route.path}", count, seconds, token, work_dir / "summary.lua"))
+                        if measure_pgbench is not None and route.query is not None:
+                            references[key].append(pgbench(route.query, measure_pgbench, count, seconds, work_dir))
+                        loads[key].append(load_average())
             counted = cache_counts(base, token, api.workers)
         finally:
             server.terminate()
             server.wait(timeout=30)
+    rows = [
+        Row(
+            route.name,
+            label,
+            count,
+            median_figures(served[(route.name, count)]),
+            median_figures(references[(route.name, count)]) if references[(route.name, count)] else None,
+            # The busiest moment among the rounds: a row measured on a loaded machine says so.
+            max(loads[(route.name, count)]),
+            rounds=served[(route.name, count)],
+        )
+        for route in selected
+        for count in counts
+    ]
     ratio = "-" if counted.hit_ratio is None else f"{counted.hit_ratio:.2%}"
     console.print(
         f"pass '{label}': response cache hit ratio {ratio} ({counted.hits:,} hits, {counted.misses:,} misses, "
@@ -495,7 +550,8 @@ def measure_pass(
 
 @app.command()
 def main(
-    seconds: Annotated[int, typer.Option(help="Seconds per measurement.")] = 10,
+    seconds: Annotated[int, typer.Option(help="Seconds per measurement.")] = 6,
+    rounds: Annotated[int, typer.Option(help="Rounds per pass; each row is the median of its rounds.")] = 3,
     connections: Annotated[str, typer.Option(help="Connection counts, comma-separated.")] = "8,32,64",
     routes: Annotated[str, typer.Option(help="Routes to measure, comma-separated (health is always measured).")] = (
         "customers,customer,funnel,sales"
@@ -515,12 +571,12 @@ def main(
     results_dir: Annotated[Path, typer.Option(help="Where the JSON results go.")] = REPO_ROOT / "bench-results",
 ) -> None:
     """Measure every route at each connection count beside pgbench and /health, with the cache and without."""
-    console = Console(width=None if sys.stdout.isatty() else 170)
+    console = Console(width=None if sys.stdout.isatty() else 200)
     counts = [int(part) for part in connections.split(",") if part.strip()]
     chosen = [part.strip() for part in passes.split(",") if part.strip()]
-    if not counts or min(counts) < 1 or seconds < 1 or not chosen or set(chosen) - set(PASSES):
+    if not counts or min(counts) < 1 or seconds < 1 or rounds < 1 or not chosen or set(chosen) - set(PASSES):
         console.print(
-            "[red]error:[/red] --connections needs positive counts, --seconds at least 1, "
+            "[red]error:[/red] --connections needs positive counts, --seconds and --rounds at least 1, "
             f"--passes some of {', '.join(PASSES)}"
         )
         raise typer.Exit(2)
@@ -575,14 +631,14 @@ def main(
                 measured = selected if number == 0 else [r for r in selected if r.name != "health"]
                 cache_bytes = runtime.response_cache_bytes if label == "kept" else 0
                 pass_rows, caches[label] = measure_pass(
-                    api, cache_bytes, label, measured, counts, seconds, token,
+                    api, cache_bytes, label, measured, counts, seconds, rounds, token,
                     connection if with_pgbench and number == 0 else None, work_dir, console,
                 )  # fmt: skip
                 rows.extend(pass_rows)
     check_targets(rows)
     title = (
-        f"Analytics API, {workers} worker(s), {loop}, {http}, {seconds} s per measurement after {WARM_SECONDS} s "
-        "warm-up per route, wrk -t2"
+        f"Analytics API, {workers} worker(s), {loop}, {http}: median of {rounds} round(s) of {seconds} s per "
+        f"measurement after {WARM_SECONDS} s warm-up per route, wrk -t2"
     )
     console.print(results_table(rows, title))
     for label, counted in caches.items():
@@ -599,6 +655,7 @@ def main(
         "loop": loop,
         "http": http,
         "seconds": seconds,
+        "rounds": rounds,
         "warm_seconds": WARM_SECONDS,
         "cores": os.cpu_count(),
         "sched_autogroup": autogroup_warning() is not None,
