@@ -137,7 +137,7 @@ class Compute(_Section):
     # The WAF blocks a client IP sending more requests than this in any 5 minutes.
     requests_per_ip_per_5_minutes: Annotated[int, Field(ge=10)] = 2000
     service_package: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$")] = "northwind-analytics"
-    service_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.3.1"
+    service_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "0.3.2"
     service_app: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] = "northwind_analytics.api:app"
     # Seconds the load balancer keeps an idle connection open, to clients and to the instances; the service's
     # keep-alive (analytics_api.keep_alive_seconds) must be longer, or the balancer reuses closed connections.

@@ -142,6 +142,15 @@ def create_app(settings: ServiceSettings, sign_token=None, read_parameter=None) 
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # The service exports no OpenTelemetry; a provider installed globally would otherwise receive every
+        # request and the text of its unhandled errors (ADR 0127).
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     app.state.database = database
     app.state.verifier = verifier

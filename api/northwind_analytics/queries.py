@@ -37,13 +37,17 @@ class Listing:
     """A list route's query: ``select`` (``%(name)s`` filters, no ORDER BY or LIMIT), paged by ``key``.
 
     ``key`` is a unique key of the rows, with its Python types; the rows come in ascending key order, or
-    descending when ``descending``.
+    descending when ``descending``. ``optional`` names columns of ``select`` a caller may filter on by
+    equality: each is in the SQL only when its filter is given. Written as ``(%(x)s IS NULL OR x = %(x)s)``
+    instead, the generic plan PostgreSQL keeps for a prepared statement after a few executions cannot drop the
+    test, and reads and sorts every row of the range instead of reading the first page from the index.
     """
 
     name: str
     select: str
     key: tuple[tuple[str, type], ...]
     descending: bool = False
+    optional: tuple[str, ...] = ()
 
     def page(self, filters: dict[str, Any], after: tuple | None, limit: int) -> Query:
         """The query of one page: ``limit`` rows (plus one, to tell whether another page follows) after the
@@ -51,13 +55,14 @@ class Listing:
         columns = ", ".join(name for name, _ in self.key)
         direction = "DESC" if self.descending else "ASC"
         params = {**filters, "page_rows": limit + 1}
-        seek = ""
+        conditions = [f"{name} = %({name})s" for name in self.optional if filters.get(name) is not None]
         if after is not None:
             placeholders = ", ".join(f"%(after_{name})s" for name, _ in self.key)
-            seek = f"WHERE ({columns}) {'<' if self.descending else '>'} ({placeholders})"
+            conditions.append(f"({columns}) {'<' if self.descending else '>'} ({placeholders})")
             params.update({f"after_{name}": value for (name, _), value in zip(self.key, after, strict=True)})
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         order = ", ".join(f"{name} {direction}" for name, _ in self.key)
-        sql = f"SELECT * FROM ({self.select}) AS listing {seek} ORDER BY {order} LIMIT %(page_rows)s"
+        sql = f"SELECT * FROM ({self.select}) AS listing {where} ORDER BY {order} LIMIT %(page_rows)s"
         return Query(" ".join(sql.split()), params)
 
     def cursor(self, filters: dict[str, Any], row: dict[str, Any]) -> str:
@@ -94,11 +99,10 @@ DAILY_SALES = Listing(
     "daily_sales",
     """SELECT sales_date, product_id, product_name, category_name, country, orders, units, net_revenue
        FROM serving.daily_sales
-       WHERE sales_date BETWEEN %(start)s AND %(end)s
-         AND (%(country)s::text IS NULL OR country = %(country)s)
-         AND (%(product_id)s::int IS NULL OR product_id = %(product_id)s)""",
+       WHERE sales_date BETWEEN %(start)s AND %(end)s""",
     (("sales_date", date), ("product_id", int), ("country", str)),
     descending=True,
+    optional=("country", "product_id"),
 )
 
 SALES_BY_COUNTRY = Listing(
@@ -115,10 +119,10 @@ CUSTOMERS = Listing(
     "customers",
     """SELECT customer_id, country, first_order_date, last_order_date, orders, lifetime_revenue,
               average_order_value
-       FROM serving.customer_lifetime_value
-       WHERE (%(country)s::text IS NULL OR country = %(country)s)""",
+       FROM serving.customer_lifetime_value""",
     (("lifetime_revenue", Decimal), ("customer_id", str)),
     descending=True,
+    optional=("country",),
 )
 
 FUNNEL = Listing(
@@ -147,10 +151,10 @@ VEHICLE_VALUATIONS = Listing(
     "vehicle_valuations",
     f"""SELECT {_VALUATION_COLUMNS}
         FROM serving.vehicle_valuations_latest
-        WHERE requested_date BETWEEN %(start)s AND %(end)s
-          AND (%(state_code)s::text IS NULL OR state_code = %(state_code)s)""",
+        WHERE requested_date BETWEEN %(start)s AND %(end)s""",
     (("requested_date", date), ("state_code", str), ("plate_sha256", str)),
     descending=True,
+    optional=("state_code",),
 )
 
 CUSTOMER = """SELECT customer_id, country, first_order_date, last_order_date, orders, lifetime_revenue,

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from northwind_analytics.api import create_app
 from northwind_analytics.database import Database
 from northwind_analytics.settings import ServiceSettings, SettingsError
+from opentelemetry import _logs, metrics, trace
 
 from tests.api.conftest import PLATE, service_settings
 
@@ -19,6 +20,25 @@ def test_health_answers_without_touching_the_database(postgres_server, identity_
         response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_no_request_looks_up_a_global_telemetry_provider(monkeypatch, postgres_server, identity_provider):
+    # A provider an agent installed globally would receive the request's spans, metrics and error logs.
+    looked_up = []
+    for module, lookup in (
+        (trace, "get_tracer_provider"),
+        (metrics, "get_meter_provider"),
+        (_logs, "get_logger_provider"),
+    ):
+        original = getattr(module, lookup)
+        monkeypatch.setattr(
+            module, lookup, lambda original=original, lookup=lookup: looked_up.append(lookup) or original()
+        )
+    unreachable = service_settings(postgres_server, identity_provider, db_port=1)
+    with TestClient(create_app(unreachable)) as client:
+        statuses = [client.get(path).status_code for path in ("/health", "/v1/sales/daily", "/no-such-route")]
+    assert statuses == [200, 401, 404]
+    assert looked_up == []
 
 
 def test_daily_sales_filters_by_range_and_country_newest_first(client):
