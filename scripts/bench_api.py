@@ -132,6 +132,27 @@ class Row:
     problems: list[str] = field(default_factory=list)
 
 
+DATA_ROUTES = ("customers", "customer", "funnel", "sales")
+
+
+def option_problems(
+    counts: list[int], seconds: int, rounds: int, passes: list[str], routes: list[str], api_dir: Path
+) -> list[str]:
+    """What is wrong with the command's options, each as a sentence saying what to give instead."""  # fmt: skip
+    problems = []
+    if not counts or min(counts) < 1:
+        problems.append("--connections needs positive counts, comma-separated (like 8,32,64)")
+    if seconds < 1 or rounds < 1:
+        problems.append("--seconds and --rounds need at least 1")
+    if not passes or set(passes) - set(PASSES):
+        problems.append(f"--passes needs some of {', '.join(PASSES)}")
+    if unknown := sorted(set(routes) - set(DATA_ROUTES)):
+        problems.append(f"--routes knows {', '.join(DATA_ROUTES)}, not {', '.join(unknown)} (empty: /health only)")
+    if not (api_dir / "northwind_analytics" / "api.py").is_file():
+        problems.append(f"--api-dir {api_dir} holds no northwind_analytics package: give the folder that holds it")
+    return problems
+
+
 def bench_routes(customer_id: str) -> list[BenchRoute]:
     """/health and the measured data routes, each with the first page query the API sends for it."""
     sales = {"start": SALES_RANGE[0], "end": SALES_RANGE[1], "country": None, "product_id": None}
@@ -351,22 +372,22 @@ def loopback_tls_context():
     return context
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    """Poll ``url`` until it answers 200 (the server started) or ``seconds`` pass."""
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    """Poll ``url`` until it answers 200 (the server started) or ``seconds`` pass; ``log`` is the server's."""
     import urllib.request
 
     context = loopback_tls_context()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the API exited with status {process.returncode}; see its log")
+            raise RuntimeError(f"the API exited with status {process.returncode}; its log: {log}")
         try:
             with urllib.request.urlopen(url, context=context, timeout=2) as response:  # noqa: S310 - loopback
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"the API did not answer {url} within {seconds:.0f} s")
+    raise RuntimeError(f"the API did not answer {url} within {seconds:.0f} s; its log: {log}")
 
 
 @dataclass
@@ -505,10 +526,11 @@ def measure_pass(
     references: dict[tuple[str, int], list[Figures]] = defaultdict(list)
     loads: dict[tuple[str, int], list[tuple[float, float, float]]] = defaultdict(list)
     console.print(f"pass '{label}': response cache {cache_bytes:,} bytes per worker; load {load_average()}")
-    with (work_dir / f"api-{label}.log").open("w") as log:
+    log_path = work_dir / f"api-{label}.log"
+    with log_path.open("w") as log:
         server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=work_dir)
         try:
-            wait_until_serving(f"{base}/health", server)
+            wait_until_serving(f"{base}/health", server, log_path)
             for route in selected:
                 console.print(f"  {route.name}: warming {WARM_SECONDS} s (not measured)")
                 wrk(f"{base}{route.path}", max(counts), WARM_SECONDS, token, work_dir / "summary.lua")
@@ -554,7 +576,7 @@ def main(
     rounds: Annotated[int, typer.Option(help="Rounds per pass; each row is the median of its rounds.")] = 3,
     connections: Annotated[str, typer.Option(help="Connection counts, comma-separated.")] = "8,32,64",
     routes: Annotated[str, typer.Option(help="Routes to measure, comma-separated (health is always measured).")] = (
-        "customers,customer,funnel,sales"
+        ",".join(DATA_ROUTES)
     ),
     passes: Annotated[
         str, typer.Option(help="Passes, comma-separated: kept (response cache as configured), database (cache off).")
@@ -572,13 +594,17 @@ def main(
 ) -> None:
     """Measure every route at each connection count beside pgbench and /health, with the cache and without."""
     console = Console(width=None if sys.stdout.isatty() else 200)
-    counts = [int(part) for part in connections.split(",") if part.strip()]
+    try:
+        counts = [int(part) for part in connections.split(",") if part.strip()]
+    except ValueError:
+        counts = []
     chosen = [part.strip() for part in passes.split(",") if part.strip()]
-    if not counts or min(counts) < 1 or seconds < 1 or rounds < 1 or not chosen or set(chosen) - set(PASSES):
-        console.print(
-            "[red]error:[/red] --connections needs positive counts, --seconds and --rounds at least 1, "
-            f"--passes some of {', '.join(PASSES)}"
-        )
+    route_names = [part.strip() for part in routes.split(",") if part.strip()]
+    # The API runs from the work folder: a relative folder would name another place there.
+    api_dir = api_dir.resolve()
+    if problems := option_problems(counts, seconds, rounds, chosen, route_names, api_dir):
+        for problem in problems:
+            console.print(f"[red]error:[/red] {problem}")
         raise typer.Exit(2)
     runtime = load_environment("dev").analytics_api
     workers = workers or (os.cpu_count() or 1) * runtime.workers_per_vcpu
@@ -596,7 +622,7 @@ def main(
             customer_id = connection.execute(
                 "SELECT customer_id FROM serving.customer_lifetime_value ORDER BY lifetime_revenue DESC LIMIT 1"
             ).fetchone()[0]
-            selected = [r for r in bench_routes(customer_id) if r.name == "health" or r.name in routes.split(",")]
+            selected = [r for r in bench_routes(customer_id) if r.name == "health" or r.name in route_names]
             api = ApiUnderTest(
                 api_dir=api_dir,
                 workers=workers,
@@ -667,5 +693,14 @@ def main(
     console.print(f"{len(rows) - len(missed)} of {len(rows)} measurements meet their targets; results in {path}")
 
 
+def run() -> None:
+    """The command; a tool it drives that fails (PostgreSQL, the API, pgbench) ends it with one line."""
+    try:
+        app()
+    except RuntimeError as failure:
+        Console(stderr=True).print(f"[red]error:[/red] {failure}")
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    run()
