@@ -14,7 +14,9 @@ measured, so connections and pools are open as on a serving instance. The cache'
 counted it (``/health/database``) is printed with each pass.
 
 The machine's speed drifts over minutes, so each pass measures in rounds: every round measures every route at
-every connection count, each round starting at another count, and a row gives the median of its rounds.
+every connection count, each round starting at another count, and a row gives the median of its rounds. Each
+row also gives the CPU time per request of the API's processes and of wrk, which share the machine's cores:
+a row slower at 64 connections than at 8 with the API's figure unchanged is the load generator's share.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -91,12 +94,15 @@ class BenchRoute:
 
 @dataclass
 class Figures:
-    """One measurement: requests (or transactions) per second, latency percentiles, errors."""
+    """One measurement: requests (or transactions) per second, latency percentiles, errors, and the CPU time
+    per request of the API's processes and of the load generator (``None`` where not measured)."""
 
     rps: float
     p50_ms: float
     p99_ms: float
     errors: int
+    api_cpu_us: float | None = None
+    wrk_cpu_us: float | None = None
 
 
 def median_figures(samples: list[Figures]) -> Figures:
@@ -106,7 +112,36 @@ def median_figures(samples: list[Figures]) -> Figures:
         p50_ms=statistics.median(s.p50_ms for s in samples),
         p99_ms=statistics.median(s.p99_ms for s in samples),
         errors=sum(s.errors for s in samples),
+        api_cpu_us=_median_of_measured([s.api_cpu_us for s in samples]),
+        wrk_cpu_us=_median_of_measured([s.wrk_cpu_us for s in samples]),
     )
+
+
+def _median_of_measured(values: list[float | None]) -> float | None:
+    measured = [value for value in values if value is not None]
+    return statistics.median(measured) if measured else None
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes ``pids`` have used so far (``/proc/<pid>/stat``)."""
+    ticks = 0
+    for pid in pids:
+        # The command name, in parentheses, may hold spaces: the fields counted after it are fixed.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children: uvicorn's supervisor and its workers."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended while it was read
+    return [pid, *sorted(children)]
 
 
 def round_order(counts: list[int], round_index: int) -> list[int]:
@@ -243,20 +278,28 @@ def self_signed_certificate(tls_dir: Path) -> None:
     (tls_dir / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
-def wrk(url: str, connections: int, seconds: int, token: str, script: Path) -> Figures:
-    """``wrk`` against ``url``: two threads, ``connections`` keep-alive connections, ``seconds`` long."""
+def wrk(url: str, connections: int, seconds: int, token: str, script: Path, api_pids: list[int] = ()) -> Figures:
+    """``wrk`` against ``url``: two threads, ``connections`` keep-alive connections, ``seconds`` long; with
+    ``api_pids``, the CPU time the API's processes and wrk spent per request."""
+    api_before, wrk_before = cpu_seconds(api_pids), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [WRK, "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
          "-s", str(script), "-H", f"Authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
+    api_used = cpu_seconds(api_pids) - api_before
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_used = (wrk_after.ru_utime - wrk_before.ru_utime) + (wrk_after.ru_stime - wrk_before.ru_stime)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     errors = sum(summary[kind] for kind in ("connect", "read", "write", "status", "timeout"))
+    requests = max(summary["requests"], 1)
     return Figures(
         rps=summary["requests"] / (summary["duration_us"] / 1e6),
         p50_ms=summary["p50_us"] / 1000,
         p99_ms=summary["p99_us"] / 1000,
         errors=errors,
+        api_cpu_us=api_used / requests * 1e6 if api_pids else None,
+        wrk_cpu_us=wrk_used / requests * 1e6 if api_pids else None,
     )
 
 
@@ -462,7 +505,8 @@ def check_targets(rows: list[Row]) -> None:
 def results_table(rows: list[Row], title: str) -> Table:
     table = Table(title=title)
     for column in ("route", "cache", "conns", "rps", "rounds' rps", "p50 ms", "p99 ms", "errors", "% of /health",
-                   "pgbench tps", "pgbench avg", "pgbench p99", "% of pgbench", "load avg", "targets"):  # fmt: skip
+                   "API CPU µs", "wrk CPU µs", "pgbench tps", "pgbench avg", "pgbench p99", "% of pgbench", "load avg",
+                   "targets"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("route", "cache", "targets") else "right")
     for row in rows:
         pg = row.pgbench
@@ -476,6 +520,8 @@ def results_table(rows: list[Row], title: str) -> Table:
             f"{row.http.p99_ms:.1f}",
             str(row.http.errors),
             "-" if row.share_of_health is None else f"{row.share_of_health:.0%}",
+            _microseconds(row.http.api_cpu_us),
+            _microseconds(row.http.wrk_cpu_us),
             "-" if pg is None else f"{pg.rps:,.0f}",
             "-" if pg is None else f"{pg.p50_ms:.2f}",
             "-" if pg is None else f"{pg.p99_ms:.2f}",
@@ -484,6 +530,10 @@ def results_table(rows: list[Row], title: str) -> Table:
             "ok" if not row.problems else "[red]" + "; ".join(row.problems) + "[/red]",
         )
     return table
+
+
+def _microseconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _spread(rounds: list[Figures]) -> str:
@@ -534,12 +584,16 @@ def measure_pass(
             for route in selected:
                 console.print(f"  {route.name}: warming {WARM_SECONDS} s (not measured)")
                 wrk(f"{base}{route.path}", max(counts), WARM_SECONDS, token, work_dir / "summary.lua")
+            # After the warm-up every worker has started; the supervisor's own time counts too.
+            api_pids = process_tree(server.pid)
             for round_index in range(rounds):
                 for route in selected:
                     for count in round_order(counts, round_index):
                         key = (route.name, count)
                         console.print(f"  round {round_index + 1} of {rounds}: {route.name} at {count} connections …")
-                        served[key].append(wrk(f"{base}{route.path}", count, seconds, token, work_dir / "summary.lua"))
+                        served[key].append(
+                            wrk(f"{base}{route.path}", count, seconds, token, work_dir / "summary.lua", api_pids)
+                        )
                         if measure_pgbench is not None and route.query is not None:
                             references[key].append(pgbench(route.query, measure_pgbench, count, seconds, work_dir))
                         loads[key].append(load_average())
@@ -593,7 +647,7 @@ def main(
     results_dir: Annotated[Path, typer.Option(help="Where the JSON results go.")] = REPO_ROOT / "bench-results",
 ) -> None:
     """Measure every route at each connection count beside pgbench and /health, with the cache and without."""
-    console = Console(width=None if sys.stdout.isatty() else 200)
+    console = Console(width=None if sys.stdout.isatty() else 240)
     try:
         counts = [int(part) for part in connections.split(",") if part.strip()]
     except ValueError:

@@ -1,10 +1,16 @@
-"""How ``make bench-api`` turns its rounds into rows and checks them against the targets."""
+"""How ``make bench-api`` turns its rounds into rows, counts the CPU time behind them, and checks the targets."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
-from scripts.bench_api import Figures, Row, check_targets, median_figures, round_order
+from scripts.bench_api import Figures, Row, check_targets, cpu_seconds, median_figures, process_tree, round_order
 
 LOAD = (0.5, 0.5, 0.5)
 
@@ -75,3 +81,36 @@ def test_a_route_below_its_absolute_targets_at_8_connections_says_which():
     check_targets(rows)
 
     assert rows[1].problems == ["1 errors", "< 500 rps", "p99 > 30 ms"]
+
+
+def test_the_cpu_per_request_is_the_median_of_the_rounds_that_measured_it():
+    samples = [
+        Figures(rps=1_000, p50_ms=1, p99_ms=2, errors=0, api_cpu_us=90, wrk_cpu_us=30),
+        Figures(rps=1_100, p50_ms=1, p99_ms=2, errors=0, api_cpu_us=80, wrk_cpu_us=40),
+        Figures(rps=1_200, p50_ms=1, p99_ms=2, errors=0, api_cpu_us=70, wrk_cpu_us=None),
+    ]
+
+    median = median_figures(samples)
+
+    assert (median.api_cpu_us, median.wrk_cpu_us) == (80, 35)
+    assert median_figures([figures(1_000)]).api_cpu_us is None
+
+
+def test_the_api_processes_are_the_supervisor_and_its_children_and_their_cpu_time_grows_as_they_work():
+    # A supervisor that sleeps and one worker that spins, like uvicorn's under load.
+    busy = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'while 1: pass']); time.sleep(60)"
+    supervisor = subprocess.Popen([sys.executable, "-c", busy])
+    try:
+        deadline = time.monotonic() + 10
+        while len(pids := process_tree(supervisor.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        used = cpu_seconds(pids)
+        time.sleep(0.5)
+
+        assert pids[0] == supervisor.pid and len(pids) == 2
+        assert cpu_seconds(pids) - used >= 0.2
+    finally:
+        for pid in process_tree(supervisor.pid)[1:]:
+            os.kill(pid, signal.SIGKILL)
+        supervisor.kill()
+        supervisor.wait()
