@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,7 +123,7 @@ def _median_of_measured(values: list[float | None]) -> float | None:
     return statistics.median(measured) if measured else None
 
 
-def cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: Sequence[int]) -> float:
     """User and system CPU seconds the processes ``pids`` have used so far (``/proc/<pid>/stat``)."""
     ticks = 0
     for pid in pids:
@@ -173,7 +174,7 @@ DATA_ROUTES = ("customers", "customer", "funnel", "sales")
 def option_problems(
     counts: list[int], seconds: int, rounds: int, passes: list[str], routes: list[str], api_dir: Path
 ) -> list[str]:
-    """What is wrong with the command's options, each as a sentence saying what to give instead."""  # fmt: skip
+    """What is wrong with the command's options, each as a sentence saying what to give instead."""
     problems = []
     if not counts or min(counts) < 1:
         problems.append("--connections needs positive counts, comma-separated (like 8,32,64)")
@@ -278,7 +279,7 @@ def self_signed_certificate(tls_dir: Path) -> None:
     (tls_dir / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
-def wrk(url: str, connections: int, seconds: int, token: str, script: Path, api_pids: list[int] = ()) -> Figures:
+def wrk(url: str, connections: int, seconds: int, token: str, script: Path, api_pids: Sequence[int] = ()) -> Figures:
     """``wrk`` against ``url``: two threads, ``connections`` keep-alive connections, ``seconds`` long; with
     ``api_pids``, the CPU time the API's processes and wrk spent per request."""
     api_before, wrk_before = cpu_seconds(api_pids), resource.getrusage(resource.RUSAGE_CHILDREN)
