@@ -77,6 +77,7 @@ def test_a_given_optional_filter_is_in_the_sql_and_one_not_given_is_not():
 
     assert "country = %(country)s" in query.sql
     assert "product_id =" not in query.sql and "IS NULL" not in query.sql
-    after = queries.DAILY_SALES.page(filters, queries.DAILY_SALES.after(queries.DAILY_SALES.cursor(
-        filters, {"sales_date": "1997-01-02", "product_id": 11, "country": "France"}), filters), 100)  # fmt: skip
+    last_row = {"sales_date": "1997-01-02", "product_id": 11, "country": "France"}
+    cursor = queries.DAILY_SALES.cursor(filters, last_row)
+    after = queries.DAILY_SALES.page(filters, queries.DAILY_SALES.after(cursor, filters), 100)
     assert "WHERE country = %(country)s AND (sales_date, product_id, country) <" in after.sql
